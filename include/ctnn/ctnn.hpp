@@ -1,0 +1,32 @@
+// ctnn/ctnn.hpp — the one header a user includes.
+//
+// ctnn: a header-only C++20 library in which a whole neural network is a type. Shapes, parameter
+// counts and wiring are checked by the compiler; every matrix size is a template constant.
+#pragma once
+
+#include "ctnn/config.hpp"
+
+#include "ctnn/core/concepts.hpp"
+#include "ctnn/core/error.hpp"
+#include "ctnn/core/logs.hpp"
+#include "ctnn/core/parameter.hpp"
+#include "ctnn/core/random.hpp"
+#include "ctnn/core/tensor.hpp"
+
+#include "ctnn/activations.hpp"
+#include "ctnn/layers/activation.hpp"
+#include "ctnn/layers/dense.hpp"
+#include "ctnn/layers/dropout.hpp"
+
+#include "ctnn/losses/losses.hpp"
+#include "ctnn/metrics/accuracy.hpp"
+#include "ctnn/optimizers/adam.hpp"
+#include "ctnn/optimizers/rmsprop.hpp"
+#include "ctnn/optimizers/sgd.hpp"
+
+#include "ctnn/callbacks/callback.hpp"
+#include "ctnn/callbacks/history.hpp"
+#include "ctnn/callbacks/progbar.hpp"
+#include "ctnn/model/fit_options.hpp"
+#include "ctnn/model/model.hpp"
+#include "ctnn/model/sequential.hpp"

@@ -1,0 +1,423 @@
+// ctnn/model/model.hpp — Model: a network type compiled with an optimizer, a loss and metrics,
+// trained and used with Keras's fit / evaluate / predict.
+//
+//   auto model = compile<MnistMlp>(optimizers::Adam{}, losses::CategoricalCrossentropy{}, metrics::Accuracy{});
+//   History history = model.fit(x, y, {.epochs = 10, .batch_size = 1000}, my_callback);
+//
+// B = batch, In = Net::input_size, Out = Net::output_size. Buffers for activations, gradients and
+// optimizer state are allocated once per call for the largest batch; the batch loop allocates nothing.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <iostream>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ctnn/activations.hpp"
+#include "ctnn/callbacks/callback.hpp"
+#include "ctnn/callbacks/history.hpp"
+#include "ctnn/callbacks/progbar.hpp"
+#include "ctnn/core/concepts.hpp"
+#include "ctnn/core/logs.hpp"
+#include "ctnn/core/random.hpp"
+#include "ctnn/core/tensor.hpp"
+#include "ctnn/losses/losses.hpp"
+#include "ctnn/model/fit_options.hpp"
+#include "ctnn/model/model_interface.hpp"
+
+namespace ctnn {
+
+namespace detail {
+template <class Net>
+constexpr bool ends_in_softmax() {
+    using Last = typename Net::template layer_type<Net::layer_count - 1>;
+    if constexpr (requires { typename Last::activation; }) return std::is_same_v<typename Last::activation, Softmax>;
+    else return false;
+}
+template <class LossT>
+using targets_container = std::conditional_t<LossT::sparse_targets, Labels, Matrix>;
+}  // namespace detail
+
+template <class Net, Optimizer Opt, class LossT, class... Metrics>
+class Model final : public ModelInterface {
+    static_assert(Loss<LossT, Net::output_size>,
+                  "compile<Net>(optimizer, loss, metrics...): loss must be a loss policy such as "
+                  "losses::CategoricalCrossentropy (see losses/losses.hpp for what a custom loss needs)");
+
+public:
+    using network_type = Net;
+    using optimizer_type = Opt;
+    using loss_type = LossT;
+    using target_type = typename LossT::target_type;              // float rows or int32 labels
+    using targets_container = detail::targets_container<LossT>;  // Matrix or Labels
+    static constexpr std::size_t input_size = Net::input_size;
+    static constexpr std::size_t output_size = Net::output_size;
+    static constexpr std::size_t param_count = Net::param_count;
+    // Softmax output + cross-entropy: the gradient w.r.t. the logits is (p − t)/B directly.
+    static constexpr bool fused_softmax_loss = [] {
+        if constexpr (requires { LossT::fuses_with_softmax; }) return LossT::fuses_with_softmax && detail::ends_in_softmax<Net>();
+        else return false;
+    }();
+
+    explicit Model(Opt optimizer = {}, LossT loss = {}, Metrics... metrics)
+        : optimizer_(std::move(optimizer)), loss_(std::move(loss)), metrics_(std::move(metrics)...) {
+        network_.visit_parameters([&](std::size_t, const std::string&, Parameter& p) { parameters_.push_back(&p); });
+        initialize(0);
+    }
+    // Parameters point into network_; a copied model must point into its own copy.
+    Model(const Model&) = delete;
+    Model& operator=(const Model&) = delete;
+
+    // Fresh weights (Glorot-uniform kernels, zero biases) and optimizer state from `seed`; the
+    // same seed and thread count give the same weights, shuffles, dropout masks and History.
+    void initialize(std::uint64_t seed) {
+        Rng rng(seed);
+        network_.initialize(rng);
+        rng_ = rng.split();
+        reset_optimizer();
+    }
+    void reset_optimizer() {
+        optimizer_.iterations = 0;
+        states_.clear();
+        for (Parameter* p : parameters_) states_.push_back(optimizer_.make_state(*p));
+    }
+
+    Net& network() noexcept { return network_; }
+    const Net& network() const noexcept { return network_; }
+    Opt& optimizer() noexcept { return optimizer_; }
+    const std::vector<Parameter*>& parameters() const noexcept { return parameters_; }
+
+    void summary(std::ostream& os = std::cout) const {
+        if constexpr (requires { Net::name; }) Net::summary(os, Net::name);
+        else Net::summary(os);
+    }
+
+    // Keras's model.metrics_names: what evaluate returns, in order.
+    static const std::vector<std::string>& metrics_names() {
+        static const std::vector<std::string> names = [] {
+            std::vector<std::string> n{"loss"};
+            (n.emplace_back(Metrics::name), ...);
+            return n;
+        }();
+        return names;
+    }
+
+    // ---- fit ------------------------------------------------------------------------------------
+    template <class Targets, class... Callbacks>
+    History fit(const Matrix& x, const Targets& y, const FitOptions& options = {}, Callbacks&&... callbacks) {
+        static_assert(std::is_same_v<Targets, targets_container>, "fit(x, y): y must be a ctnn::Matrix of one row "
+                      "per sample for this loss, or ctnn::Labels (int32 class indices) for SparseCategoricalCrossentropy");
+        static_assert((CallbackPolicy<std::remove_cvref_t<Callbacks>> && ...),
+                      "fit(x, y, options, callbacks...): every callback needs at least one hook, e.g. "
+                      "void on_epoch_end(std::size_t epoch, const ctnn::Logs& logs) (see callbacks/callback.hpp)");
+        check_options(options);
+        check_data("fit(x, y)", x, y);
+
+        // Validation: explicit data, else the last validation_split of the samples (before shuffling).
+        const std::size_t total = x.shape(0);
+        std::size_t train_count = total;
+        ValidationSet validation;
+        if (options.validation_data.present()) {
+            validation = validation_set(options.validation_data);
+        } else if (options.validation_split > 0.0) {
+            train_count = static_cast<std::size_t>(std::ceil(double(total) * (1.0 - options.validation_split)));
+            if (train_count == 0 || train_count == total)
+                throw std::invalid_argument("fit(x, y): validation_split = " + std::to_string(options.validation_split) +
+                                            " leaves " + std::to_string(train_count) + " of " + std::to_string(total) +
+                                            " samples for training; both parts must be non-empty");
+            validation = {x.data() + train_count * input_size, target_row(y, train_count), total - train_count};
+        }
+
+        const std::size_t batch_size = std::min(options.batch_size, train_count);
+        const std::size_t steps = (train_count + batch_size - 1) / batch_size;
+        const std::size_t validation_batch = options.validation_batch_size ? options.validation_batch_size : batch_size;
+
+        History history;
+        callbacks::ProgbarLogger progbar(options.verbose);
+        CallbackList<History, callbacks::ProgbarLogger, std::remove_reference_t<Callbacks>...> list(history, progbar, callbacks...);
+        FitParams params{batch_size, options.epochs, options.initial_epoch, train_count, steps, options.verbose,
+                         validation.count > 0, metrics_names()};
+        if (validation.count > 0)
+            for (const auto& n : metrics_names()) params.metrics.push_back("val_" + n);
+        stop_training = false;
+        list.set_model(*this);
+        list.set_params(params);
+
+        // Everything the batch loop touches, allocated here once.
+        reserve(std::max(batch_size, validation.count ? std::min(validation_batch, validation.count) : 0));
+        if (options.seed) rng_ = Rng(*options.seed);
+        Rng shuffle_rng = rng_.split(), dropout_rng = rng_.split();
+        std::vector<std::size_t> order(train_count);
+        std::iota(order.begin(), order.end(), std::size_t{0});
+
+        Logs batch_logs{{"batch", 0.0}, {"size", 0.0}};
+        Logs epoch_logs;
+        list.train_begin(Logs{});
+        for (std::size_t epoch = options.initial_epoch; epoch < options.epochs && !stop_training; ++epoch) {
+            list.epoch_begin(epoch, Logs{});
+            if (options.shuffle) shuffle_rng.shuffle(order.begin(), order.end());
+            RunningMeans running;
+            for (std::size_t step = 0; step < steps; ++step) {
+                const std::size_t first = step * batch_size;
+                const std::size_t count = std::min(batch_size, train_count - first);
+                batch_logs.set("batch", double(step));
+                batch_logs.set("size", double(count));
+                list.train_batch_begin(step, batch_logs);
+                gather(x, y, order.data() + first, count);
+                const BatchResult result = train_step(count, dropout_rng);
+                running.add(result, count);
+                running.write(batch_logs);
+                batch_logs.set("raw_loss", result.loss_sum / double(count));
+                for (std::size_t m = 0; m < sizeof...(Metrics); ++m)
+                    batch_logs.set(raw_metric_names()[m], result.metric_sums[m] / double(count));
+                list.train_batch_end(step, batch_logs);
+                if (stop_training) break;
+            }
+            epoch_logs.clear();
+            running.write(epoch_logs);
+            if (validation.count > 0) {
+                const Logs val = run_evaluation(validation, validation_batch, list);
+                for (const auto& [name, value] : val) epoch_logs.set("val_" + name, value);
+            }
+            list.epoch_end(epoch, epoch_logs);
+        }
+        list.train_end(epoch_logs);
+        return history;
+    }
+
+    // ---- evaluate / predict ---------------------------------------------------------------------
+    // Returns {loss, metrics...} in the order of metrics_names(), as Keras's evaluate.
+    template <class Targets, class... Callbacks>
+    std::vector<double> evaluate(const Matrix& x, const Targets& y, const EvaluateOptions& options = {},
+                                 Callbacks&&... callbacks) {
+        const Logs logs = evaluate_logs(x, y, options, callbacks...);
+        std::vector<double> score;
+        for (const auto& name : metrics_names()) score.push_back(logs.at(name));
+        return score;
+    }
+    template <class Targets, class... Callbacks>
+    Logs evaluate_logs(const Matrix& x, const Targets& y, const EvaluateOptions& options = {}, Callbacks&&... callbacks) {
+        static_assert(std::is_same_v<Targets, targets_container>,
+                      "evaluate(x, y): y must be a ctnn::Matrix for this loss, or ctnn::Labels for SparseCategoricalCrossentropy");
+        check_data("evaluate(x, y)", x, y);
+        check_batch_size("evaluate", options.batch_size);
+        callbacks::ProgbarLogger progbar(options.verbose);
+        CallbackList<callbacks::ProgbarLogger, std::remove_reference_t<Callbacks>...> list(progbar, callbacks...);
+        list.set_model(*this);
+        const std::size_t batch = std::min(options.batch_size, std::size_t(x.shape(0)));
+        reserve(batch);
+        progbar.start((x.shape(0) + batch - 1) / batch);
+        const Logs logs = run_evaluation({x.data(), target_row(y, 0), x.shape(0)}, batch, list);
+        progbar.update((x.shape(0) + batch - 1) / batch, logs, true);
+        return logs;
+    }
+
+    // (n, In) -> (n, Out), inference mode (no dropout).
+    template <class... Callbacks>
+    Matrix predict(const Matrix& x, const PredictOptions& options = {}, Callbacks&&... callbacks) {
+        check_inputs("predict(x)", x);
+        check_batch_size("predict", options.batch_size);
+        CallbackList<std::remove_reference_t<Callbacks>...> list(callbacks...);
+        list.set_model(*this);
+        const std::size_t n = x.shape(0);
+        const std::size_t batch = std::min(options.batch_size, n);
+        reserve(batch);
+        Matrix out = Matrix::from_shape({n, output_size});
+        list.predict_begin(Logs{});
+        for (std::size_t first = 0, step = 0; first < n; first += batch, ++step) {
+            const std::size_t count = std::min(batch, n - first);
+            list.predict_batch_begin(step, Logs{});
+            network_.forward(x.data() + first * input_size, workspace_, {count, Phase::inference, nullptr});
+            std::copy_n(workspace_.output(), count * output_size, out.data() + first * output_size);
+            list.predict_batch_end(step, Logs{});
+        }
+        list.predict_end(Logs{});
+        return out;
+    }
+
+    // ---- ModelInterface --------------------------------------------------------------------------
+    float learning_rate() const override { return optimizer_.learning_rate; }
+    void set_learning_rate(float lr) override { optimizer_.learning_rate = lr; }
+    std::int64_t iterations() const override { return optimizer_.iterations; }
+    std::string layer_name(std::size_t index) const override { return Net::layer_name(index); }
+    std::size_t layer_count() const override { return Net::layer_count; }
+
+private:
+    static constexpr std::size_t metric_count = sizeof...(Metrics);
+    static const std::vector<std::string>& raw_metric_names() {  // "raw_accuracy", ...: this batch alone
+        static const std::vector<std::string> names = [] {
+            std::vector<std::string> n;
+            (n.push_back("raw_" + std::string(Metrics::name)), ...);
+            return n;
+        }();
+        return names;
+    }
+    struct BatchResult {
+        double loss_sum = 0;
+        std::array<double, metric_count> metric_sums{};
+    };
+    // Keras's epoch logs are means over the samples seen so far in the epoch.
+    struct RunningMeans {
+        void add(const BatchResult& r, std::size_t count) {
+            loss_sum += r.loss_sum;
+            for (std::size_t m = 0; m < metric_count; ++m) metric_sums[m] += r.metric_sums[m];
+            seen += count;
+        }
+        void write(Logs& logs) const {
+            const auto& names = metrics_names();
+            logs.set("loss", seen ? loss_sum / double(seen) : 0.0);
+            for (std::size_t m = 0; m < metric_count; ++m) logs.set(names[m + 1], seen ? metric_sums[m] / double(seen) : 0.0);
+        }
+        double loss_sum = 0;
+        std::array<double, metric_count> metric_sums{};
+        std::size_t seen = 0;
+    };
+    struct ValidationSet {
+        const float* x = nullptr;       // (count, In)
+        const target_type* t = nullptr;  // (count, Out) or (count,)
+        std::size_t count = 0;
+    };
+    static constexpr std::size_t target_width = LossT::sparse_targets ? 1 : output_size;
+
+    // One optimisation step on the gathered batch (x_batch_, t_batch_).
+    BatchResult train_step(std::size_t count, Rng& dropout_rng) {
+        network_.forward(x_batch_.data(), workspace_, {count, Phase::training, &dropout_rng});
+        const float* p = workspace_.output();
+        BatchResult result = score(p, t_batch_.data(), count);
+        if constexpr (fused_softmax_loss) {
+            loss_.template softmax_gradient<output_size>(count, p, t_batch_.data(), workspace_.gradient_in.data());
+        } else {
+            loss_.template gradient<output_size>(count, p, t_batch_.data(), workspace_.gradient_in.data());
+        }
+        network_.backward(x_batch_.data(), workspace_, count, fused_softmax_loss);
+        optimizer_.begin_step();
+        for (std::size_t i = 0; i < parameters_.size(); ++i) optimizer_.update(*parameters_[i], states_[i]);
+        return result;
+    }
+
+    BatchResult score(const float* p, const target_type* t, std::size_t count) const {
+        BatchResult r;
+        r.loss_sum = loss_.template sum<output_size>(count, p, t);
+        std::size_t m = 0;
+        std::apply([&](const auto&... metric) { ((r.metric_sums[m++] = metric.template correct<output_size, LossT>(count, p, t)), ...); },
+                   metrics_);
+        return r;
+    }
+
+    template <class List>
+    Logs run_evaluation(const ValidationSet& data, std::size_t batch_size, List& list) {
+        batch_size = std::min(batch_size, data.count);
+        list.test_begin(Logs{});
+        RunningMeans running;
+        Logs logs;
+        for (std::size_t first = 0, step = 0; first < data.count; first += batch_size, ++step) {
+            const std::size_t count = std::min(batch_size, data.count - first);
+            list.test_batch_begin(step, logs);
+            network_.forward(data.x + first * input_size, workspace_, {count, Phase::inference, nullptr});
+            running.add(score(workspace_.output(), data.t + first * target_width, count), count);
+            running.write(logs);
+            list.test_batch_end(step, logs);
+        }
+        list.test_end(logs);
+        return logs;
+    }
+
+    void reserve(std::size_t max_batch) {
+        workspace_.reserve(max_batch);
+        network_.reserve(max_batch);
+        if (x_batch_.size() < max_batch * input_size) x_batch_.resize(max_batch * input_size);
+        if (t_batch_.size() < max_batch * target_width) t_batch_.resize(max_batch * target_width);
+    }
+
+    // Copies the rows `indices` of x and y into the contiguous batch buffers.
+    void gather(const Matrix& x, const targets_container& y, const std::size_t* indices, std::size_t count) {
+        const float* xs = x.data();
+        const target_type* ts = y.data();
+        for (std::size_t r = 0; r < count; ++r) {
+            std::copy_n(xs + indices[r] * input_size, input_size, x_batch_.data() + r * input_size);
+            std::copy_n(ts + indices[r] * target_width, target_width, t_batch_.data() + r * target_width);
+        }
+    }
+
+    static const target_type* target_row(const targets_container& y, std::size_t row) {
+        return y.data() + row * target_width;
+    }
+
+    ValidationSet validation_set(const ValidationData& v) const {
+        if constexpr (LossT::sparse_targets) {
+            if (v.labels == nullptr)
+                throw std::invalid_argument("fit: validation_data must hold integer labels (ctnn::Labels) for " +
+                                            std::string(LossT::name));
+            check_data("fit: validation_data", *v.x, *v.labels);
+            return {v.x->data(), v.labels->data(), v.x->shape(0)};
+        } else {
+            if (v.y == nullptr)
+                throw std::invalid_argument("fit: validation_data must hold one target row per sample (ctnn::Matrix) for " +
+                                            std::string(LossT::name));
+            check_data("fit: validation_data", *v.x, *v.y);
+            return {v.x->data(), v.y->data(), v.x->shape(0)};
+        }
+    }
+
+    // ---- argument checks: every message says what was expected and what was found ----------------
+    static void check_inputs(const std::string& where, const Matrix& x) {
+        if (x.shape(0) == 0) throw std::invalid_argument(where + ": x is empty (0 samples); expected at least one row");
+        if (x.shape(1) != input_size)
+            throw std::invalid_argument(where + ": x has " + std::to_string(x.shape(1)) + " columns, expected " +
+                                        std::to_string(input_size) + " (the input size of the network's first layer)");
+    }
+    static void check_data(const std::string& where, const Matrix& x, const targets_container& y) {
+        check_inputs(where, x);
+        if (y.shape(0) != x.shape(0))
+            throw std::invalid_argument(where + ": x has " + std::to_string(x.shape(0)) + " rows but y has " +
+                                        std::to_string(y.shape(0)) + "; expected one target per sample");
+        if constexpr (LossT::sparse_targets) {
+            for (std::size_t i = 0; i < y.shape(0); ++i)
+                if (y(i) < 0 || static_cast<std::size_t>(y(i)) >= output_size)
+                    throw std::invalid_argument(where + ": label " + std::to_string(y(i)) + " at row " + std::to_string(i) +
+                                                " is out of range; expected 0.." + std::to_string(output_size - 1));
+        } else {
+            if (y.shape(1) != output_size)
+                throw std::invalid_argument(where + ": y has " + std::to_string(y.shape(1)) + " columns, expected " +
+                                            std::to_string(output_size) + " (the output size of the network's last layer)");
+        }
+    }
+    static void check_batch_size(const std::string& where, std::size_t batch_size) {
+        if (batch_size == 0) throw std::invalid_argument(where + ": batch_size is 0; expected at least 1");
+    }
+    static void check_options(const FitOptions& o) {
+        check_batch_size("fit", o.batch_size);
+        if (!(o.validation_split >= 0.0 && o.validation_split < 1.0))
+            throw std::invalid_argument("fit: validation_split is " + std::to_string(o.validation_split) +
+                                        "; expected a fraction in [0, 1)");
+        if (o.verbose < 0 || o.verbose > 2)
+            throw std::invalid_argument("fit: verbose is " + std::to_string(o.verbose) + "; expected 0, 1 or 2");
+    }
+
+    Net network_;
+    Opt optimizer_;
+    LossT loss_;
+    std::tuple<Metrics...> metrics_;
+    std::vector<Parameter*> parameters_;           // into network_, in layer order
+    std::vector<typename Opt::State> states_;       // one per parameter
+    typename Net::Workspace workspace_;
+    Buffer x_batch_;                                // (B, In)
+    std::vector<target_type> t_batch_;              // (B, Out) or (B,)
+    Rng rng_{0};
+};
+
+// Keras's model.compile: the network type, then an optimizer, a loss and any metrics, by value.
+template <class Net, Optimizer Opt, class LossT, class... Metrics>
+Model<Net, Opt, LossT, Metrics...> compile(Opt optimizer, LossT loss, Metrics... metrics) {
+    return Model<Net, Opt, LossT, Metrics...>(std::move(optimizer), std::move(loss), std::move(metrics)...);
+}
+
+}  // namespace ctnn
