@@ -1,0 +1,242 @@
+// ctnn/kernels/gemm.hpp — the blocked, packed, multi-threaded single-precision GEMM behind Dense,
+// plus the unpacked small-batch paths. C = start + A · B with fused epilogues (bias, elementwise
+// activation, column sums of B). Not a general BLAS: no alpha/beta, no strided C, float only.
+//
+// Legend: C (M, N) = A (M, K) · B (K, N), every matrix dense with a row stride (ld*).
+//   forward          NN   M = batch, N = Out, K = In     A = x  (row-major)  B = w  (row-major)
+//   backward data    NT   M = batch, N = In,  K = Out    A = dz (row-major)  B = wᵀ (w read col-major)
+//   backward weights TN   M = In,    N = Out, K = batch  A = xᵀ (x read col-major)  B = dz; db = Σ_k B
+//
+// The five loops (BLIS "anatomy"), run by each thread on its own rectangle of C:
+//   jc  NC columns of C   -> pack B block  (KC x NC)  lives in L3
+//   pc  KC of the k sum
+//   ic  MC rows of C      -> pack A block  (MC x KC)  lives in L2
+//   jr  NR columns        -> one B micro-panel (KC x NR) lives in L1
+//   ir  MR rows           -> gemm_ukernel: MR x NR tile of C in registers, k-loop of rank-1 updates
+//
+// Packed order (shown for MR = 3, NR = 4; aij = A[i][j], partial panels zero-padded):
+//   A block:  panel 0 = rows 0..2, k after k        panel 1 = rows 3..5 ...
+//             | a00 a10 a20 | a01 a11 a21 | a02 a12 a22 | ... | a0,kc-1 a1,kc-1 a2,kc-1 || a30 a40 a50 | ...
+//   B block:  panel 0 = columns 0..3, k after k     panel 1 = columns 4..7 ...
+//             | b00 b01 b02 b03 | b10 b11 b12 b13 | ... | bkc-1,0 .. bkc-1,3 || b04 b05 b06 b07 | ...
+//   so the microkernel reads both panels strictly sequentially: MR broadcasts + NR/width loads per k.
+//
+// The first k-block starts the tile from the bias (or zero) and later ones from C; the activation
+// runs on the tile after the last k-block, while it is still in registers. Threads split C (never
+// the k sum), so each element has one summation order whatever the number of threads.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+
+#include "ctnn/core/tensor.hpp"
+#include "ctnn/kernels/gemm_ukernel.hpp"
+#include "ctnn/kernels/pack.hpp"
+#include "ctnn/kernels/parallel.hpp"
+
+namespace ctnn::kernels {
+
+namespace detail {
+
+constexpr std::size_t round_up_to(std::size_t n, std::size_t multiple) noexcept {
+    return (n + multiple - 1) / multiple * multiple;
+}
+
+// Block size for splitting n into pieces of at most max_block, as equal as possible, a multiple of
+// `multiple` (784 with KC = 256 gives 4 x 196 instead of 3 x 256 + 16).
+constexpr std::size_t balanced_block(std::size_t n, std::size_t max_block, std::size_t multiple) noexcept {
+    if (n == 0) return multiple;
+    const std::size_t blocks = (n + max_block - 1) / max_block;
+    return round_up_to((n + blocks - 1) / blocks, multiple);
+}
+
+// Packing buffers of one thread: allocated on first use, grown when a bigger problem comes, never
+// shrunk, so the steady state of a training loop allocates nothing.
+struct gemm_workspace {
+    Buffer a;       // (MC, KC) packed A block
+    Buffer b;       // (KC, NC) packed B block
+    Buffer row;     // (N) bias slice padded to NR
+    Buffer colsum;  // (N) column sums of B padded to NR
+};
+inline gemm_workspace& workspace() {
+    thread_local gemm_workspace ws;
+    return ws;
+}
+inline float* reserve(Buffer& buf, std::size_t n) {
+    if (buf.size() < n) buf.resize(n);
+    return buf.data();
+}
+
+struct rect {
+    parallel::range rows, cols;
+};
+
+// The five loops on the rectangle r of C (one thread's share).
+template <class Arch, layout LA, layout LB, class Act>
+void gemm_block(rect r, std::size_t k, std::size_t kc_step, const float* a, std::size_t lda, const float* b,
+                std::size_t ldb, float* c, std::size_t ldc, const float* bias, float* colsum) {
+    using cfg = gemm_config<Arch>;
+    constexpr std::size_t MR = cfg::MR, NR = cfg::NR, NC = cfg::NC;
+    using ukernel = gemm_ukernel<Arch, MR, NR>;
+
+    const std::size_t m = r.rows.end - r.rows.begin, n = r.cols.end - r.cols.begin;
+    const std::size_t n_pad = round_up_to(n, NR);
+    const std::size_t mc_step = balanced_block(m, cfg::MC, MR);
+    gemm_workspace& ws = workspace();
+
+    float* row = nullptr;  // (n_pad) bias of these columns, zero-padded
+    if (bias) {
+        row = reserve(ws.row, n_pad);
+        std::copy(bias + r.cols.begin, bias + r.cols.end, row);
+        std::fill(row + n, row + n_pad, 0.0f);
+    }
+    float* sums = nullptr;  // (n_pad) column sums of B for these columns
+    if (colsum) {
+        sums = reserve(ws.colsum, n_pad);
+        std::fill(sums, sums + n_pad, 0.0f);
+    }
+    float* bp = reserve(ws.b, kc_step * std::min(NC, n_pad));  // (KC, NC)
+    float* ap = reserve(ws.a, mc_step * kc_step);              // (MC, KC)
+
+    for (std::size_t jc = 0; jc < n; jc += NC) {
+        const std::size_t nc = std::min(NC, n - jc);
+        for (std::size_t pc = 0; pc < k; pc += kc_step) {
+            const std::size_t kc = std::min(kc_step, k - pc);
+            pack_b<Arch, NR, LB>(b, ldb, pc, r.cols.begin + jc, kc, nc, bp, sums ? sums + jc : nullptr);
+            const tile_start start = pc > 0 ? tile_start::load : row ? tile_start::row : tile_start::zero;
+            const bool finish = pc + kc == k;
+            for (std::size_t ic = r.rows.begin; ic < r.rows.end; ic += mc_step) {
+                const std::size_t mc = std::min(mc_step, r.rows.end - ic);
+                pack_a<Arch, MR, LA>(a, lda, ic, pc, mc, kc, ap);
+                for (std::size_t jr = 0; jr < nc; jr += NR)
+                    for (std::size_t ir = 0; ir < mc; ir += MR)
+                        ukernel::template run<Act>(kc, ap + ir * kc, bp + jr * kc, start,
+                                                   row ? row + jc + jr : nullptr, finish,
+                                                   c + (ic + ir) * ldc + r.cols.begin + jc + jr, ldc,
+                                                   std::min(MR, mc - ir), std::min(NR, nc - jr));
+            }
+        }
+    }
+    if (colsum) std::copy(sums, sums + n, colsum + r.cols.begin);
+}
+
+// Which share of C thread t of nt computes. Columns when there are enough of them (each thread then
+// packs only its own part of B, and its column sums are its own); otherwise rows, and only thread 0
+// reports the column sums (every thread packs all of B).
+template <class Arch>
+rect share(std::size_t m, std::size_t n, int t, int nt, bool& owns_colsum) {
+    using cfg = gemm_config<Arch>;
+    const std::size_t col_grains = (n + cfg::NR - 1) / cfg::NR, row_grains = (m + cfg::MR - 1) / cfg::MR;
+    const auto need = static_cast<std::size_t>(4 * nt);
+    const bool by_cols = col_grains >= need && (n >= m || row_grains < need);
+    owns_colsum = by_cols || t == 0;
+    if (by_cols) return {{0, m}, parallel::split(n, nt, t, cfg::NR)};
+    return {parallel::split(m, nt, t, cfg::MR), {0, n}};
+}
+
+// Rows [0, RB) of the small-M path over the columns `cols`: blocks of NV vectors, then single
+// vectors, then a scalar tail narrower than one vector.
+template <class Arch, class Act, std::size_t RB, std::size_t NV>
+void small_m_rows(parallel::range cols, std::size_t k, const float* a, std::size_t lda, const float* b,
+                  std::size_t ldb, float* c, std::size_t ldc, const float* bias) {
+    constexpr std::size_t W = simd_ops<Arch>::width;
+    std::size_t j = cols.begin;
+    for (; j + NV * W <= cols.end; j += NV * W)
+        row_ukernel<Arch, RB, NV>::template run<Act>(k, a, lda, b + j, ldb, bias ? bias + j : nullptr, c + j, ldc);
+    for (; j + W <= cols.end; j += W)
+        row_ukernel<Arch, RB, 1>::template run<Act>(k, a, lda, b + j, ldb, bias ? bias + j : nullptr, c + j, ldc);
+    for (; j < cols.end; ++j)
+        for (std::size_t i = 0; i < RB; ++i) {
+            float acc = bias ? bias[j] : 0.0f;
+            for (std::size_t p = 0; p < k; ++p) acc += a[i * lda + p] * b[p * ldb + j];
+            c[i * ldc + j] = Act::forward(acc);
+        }
+}
+
+// Rows [0, RB) of the small-M inner-product path C = A · Bᵀ over the columns `cols` (rows of B).
+template <class Arch, std::size_t RB, std::size_t CB>
+void small_m_dots(parallel::range cols, std::size_t k, const float* a, std::size_t lda, const float* b,
+                  std::size_t ldb, float* c, std::size_t ldc) {
+    std::size_t j = cols.begin;
+    for (; j + CB <= cols.end; j += CB) dot_ukernel<Arch, RB, CB>::run(k, a, lda, b + j * ldb, ldb, c + j, ldc);
+    for (; j < cols.end; ++j) dot_ukernel<Arch, RB, 1>::run(k, a, lda, b + j * ldb, ldb, c + j, ldc);
+}
+
+}  // namespace detail
+
+// C (m, n) = [bias +] A · B, then Act (elementwise) on every element; colsum (n) = Σ_k B[k][:] if given.
+//   a (m, k) read as LA with stride lda; b (k, n) read as LB with stride ldb; c row stride ldc.
+//   MS, NS, KS: the sizes when known at compile time (0 = run time); they fix block sizes at compile time.
+// Pointers may be unaligned. k == 0 leaves C untouched.
+template <class Arch, layout LA, layout LB, class Act, std::size_t MS = 0, std::size_t NS = 0, std::size_t KS = 0>
+void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t lda, const float* b,
+          std::size_t ldb, float* c, std::size_t ldc, const float* bias = nullptr, float* colsum = nullptr) {
+    static_assert(Act::elementwise, "gemm<..., Act>: only elementwise activations can be fused into the tile");
+    if constexpr (MS != 0) m = MS;
+    if constexpr (NS != 0) n = NS;
+    if constexpr (KS != 0) k = KS;
+    if (m == 0 || n == 0) {
+        if (colsum)  // no product to fuse the sums into
+            for (std::size_t j = 0; j < n; ++j) {
+                float s = 0.0f;
+                for (std::size_t p = 0; p < k; ++p) s += *detail::element<LB>(b, ldb, p, j);
+                colsum[j] = s;
+            }
+        return;
+    }
+    using cfg = gemm_config<Arch>;
+    constexpr std::size_t kc_static = detail::balanced_block(KS, cfg::KC, 1);
+    const std::size_t kc_step = KS != 0 ? kc_static : detail::balanced_block(k, cfg::KC, 1);
+
+    parallel::run(parallel::threads_for(m * n * k), [&](int t, int nt) {
+        bool owns_colsum = true;
+        const detail::rect r = detail::share<Arch>(m, n, t, nt, owns_colsum);
+        detail::gemm_block<Arch, LA, LB, Act>(r, k, kc_step, a, lda, b, ldb, c, ldc, bias,
+                                              owns_colsum ? colsum : nullptr);
+    });
+}
+
+// Small M (a few batch rows), A and B row-major: C = [bias +] A · B then Act, streaming B once per
+// 6 rows without packing it. Threads split the columns.
+template <class Arch, class Act, std::size_t NS = 0, std::size_t KS = 0>
+void gemm_small_m(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t lda, const float* b,
+                  std::size_t ldb, float* c, std::size_t ldc, const float* bias = nullptr) {
+    static_assert(Act::elementwise, "gemm_small_m<..., Act>: only elementwise activations can be fused");
+    if constexpr (NS != 0) n = NS;
+    if constexpr (KS != 0) k = KS;
+    constexpr std::size_t W = detail::simd_ops<Arch>::width;
+    constexpr std::size_t grain = 8 * W;  // widest column block (one row: 8 vector accumulators)
+
+    parallel::run(parallel::threads_for(m * n * k), [&](int t, int nt) {
+        const parallel::range cols = parallel::split(n, nt, t, grain);
+        for (std::size_t i = 0; i < m; i += 6) {
+            const std::size_t rows = std::min<std::size_t>(6, m - i);
+            switch (rows) {
+                case 1: detail::small_m_rows<Arch, Act, 1, 8>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias); break;
+                case 2: detail::small_m_rows<Arch, Act, 2, 6>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias); break;
+                case 3: detail::small_m_rows<Arch, Act, 3, 4>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias); break;
+                case 4: detail::small_m_rows<Arch, Act, 4, 3>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias); break;
+                case 5: detail::small_m_rows<Arch, Act, 5, 2>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias); break;
+                default: detail::small_m_rows<Arch, Act, 6, 2>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias); break;
+            }
+        }
+    });
+}
+
+// Small M, C = A · Bᵀ with A (m, k) and B (n, k) both row-major (dx = dz · wᵀ for a few rows):
+// inner products along k, so w is streamed as stored, without a transposing pack. Threads split n.
+template <class Arch, std::size_t NS = 0, std::size_t KS = 0>
+void gemm_small_m_nt(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t lda, const float* b,
+                     std::size_t ldb, float* c, std::size_t ldc) {
+    if constexpr (NS != 0) n = NS;
+    if constexpr (KS != 0) k = KS;
+    constexpr std::size_t CB = 4;
+    parallel::run(parallel::threads_for(m * n * k), [&](int t, int nt) {
+        const parallel::range cols = parallel::split(n, nt, t, 2 * CB);
+        std::size_t i = 0;
+        for (; i + 2 <= m; i += 2) detail::small_m_dots<Arch, 2, CB>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
+        if (i < m) detail::small_m_dots<Arch, 1, 2 * CB>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
+    });
+}
+
+}  // namespace ctnn::kernels

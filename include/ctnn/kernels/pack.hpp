@@ -1,0 +1,105 @@
+// ctnn/kernels/pack.hpp — copies blocks of the GEMM operands into the panel order the microkernel
+// reads (drawn in gemm.hpp), zero-padding partial panels so the microkernel never branches on edges.
+// pack_b can also sum the columns it copies (the bias gradient db comes for free in dw = xᵀ · dz).
+// Not here: choosing the blocks (gemm.hpp).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+
+#include "ctnn/kernels/gemm_ukernel.hpp"
+
+namespace ctnn::kernels {
+
+// How an operand is stored: element (r, c) is p[r * ld + c] (row_major) or p[c * ld + r] (col_major).
+// dx = dz · wᵀ reads w as a col_major (Out, In) matrix; dw = xᵀ · dz reads x as a col_major (In, B) one.
+enum class layout { row_major, col_major };
+
+namespace detail {
+
+template <layout L> inline const float* element(const float* p, std::size_t ld, std::size_t r, std::size_t c) noexcept {
+    return L == layout::row_major ? p + r * ld + c : p + c * ld + r;
+}
+
+}  // namespace detail
+
+// Packs A[i0 : i0+mc, p0 : p0+kc] into ceil(mc/MR) micro-panels of (kc, MR): dst[panel][p][r].
+template <class Arch, std::size_t MR, layout LA>
+void pack_a(const float* a, std::size_t lda, std::size_t i0, std::size_t p0, std::size_t mc, std::size_t kc,
+            float* dst) noexcept {
+    for (std::size_t ir = 0; ir < mc; ir += MR, dst += kc * MR) {
+        const std::size_t rows = std::min(MR, mc - ir);
+        if constexpr (LA == layout::col_major) {
+            // Rows of the micro-panel are contiguous in memory: copy MR floats per k.
+            for (std::size_t p = 0; p < kc; ++p) {
+                const float* src = detail::element<LA>(a, lda, i0 + ir, p0 + p);
+                float* out = dst + p * MR;
+                std::size_t r = 0;
+                for (; r < rows; ++r) out[r] = src[r];
+                for (; r < MR; ++r) out[r] = 0.0f;
+            }
+        } else if (rows == MR) {
+            // MR row streams read side by side; the compiler keeps MR pointers in registers.
+            const float* src = a + (i0 + ir) * lda + p0;
+            for (std::size_t p = 0; p < kc; ++p)
+#pragma GCC unroll 16
+                for (std::size_t r = 0; r < MR; ++r) dst[p * MR + r] = src[r * lda + p];
+        } else {
+            const float* src = a + (i0 + ir) * lda + p0;
+            for (std::size_t p = 0; p < kc; ++p)
+                for (std::size_t r = 0; r < MR; ++r) dst[p * MR + r] = r < rows ? src[r * lda + p] : 0.0f;
+        }
+    }
+}
+
+// Packs B[p0 : p0+kc, j0 : j0+nc] into ceil(nc/NR) micro-panels of (kc, NR): dst[panel][p][c].
+// If colsum is given (padded to a multiple of NR), colsum[c] += Σ_p B[p0+p][j0+c], summed in p order.
+template <class Arch, std::size_t NR, layout LB>
+void pack_b(const float* b, std::size_t ldb, std::size_t p0, std::size_t j0, std::size_t kc, std::size_t nc,
+            float* dst, float* colsum) noexcept {
+    using S = detail::simd_ops<Arch>;
+    using vec = typename S::vec;
+    constexpr std::size_t W = S::width, NV = NR / W;
+    for (std::size_t jr = 0; jr < nc; jr += NR, dst += kc * NR) {
+        const std::size_t cols = std::min(NR, nc - jr);
+        if constexpr (LB == layout::row_major) {
+            const float* src = b + p0 * ldb + j0 + jr;
+            if (cols == NR) {
+                vec sum[NV];
+                for (std::size_t v = 0; v < NV; ++v) sum[v] = colsum ? S::load_aligned(colsum + jr + v * W) : S::zero();
+                for (std::size_t p = 0; p < kc; ++p)
+#pragma GCC unroll 4
+                    for (std::size_t v = 0; v < NV; ++v) {
+                        const vec x = S::load(src + p * ldb + v * W);
+                        S::store(dst + p * NR + v * W, x);
+                        sum[v] = sum[v] + x;
+                    }
+                if (colsum)
+                    for (std::size_t v = 0; v < NV; ++v) S::store(colsum + jr + v * W, sum[v]);
+            } else {
+                for (std::size_t p = 0; p < kc; ++p)
+                    for (std::size_t c = 0; c < NR; ++c) dst[p * NR + c] = c < cols ? src[p * ldb + c] : 0.0f;
+                if (colsum)
+                    for (std::size_t p = 0; p < kc; ++p)
+                        for (std::size_t c = 0; c < cols; ++c) colsum[jr + c] += src[p * ldb + c];
+            }
+        } else {
+            // Columns of B are contiguous: read each along k, write it down the panel (stride NR).
+            for (std::size_t c = 0; c < NR; ++c) {
+                if (c < cols) {
+                    const float* src = b + (j0 + jr + c) * ldb + p0;
+                    float sum = colsum ? colsum[jr + c] : 0.0f;
+                    for (std::size_t p = 0; p < kc; ++p) {
+                        dst[p * NR + c] = src[p];
+                        sum += src[p];
+                    }
+                    if (colsum) colsum[jr + c] = sum;
+                } else {
+                    for (std::size_t p = 0; p < kc; ++p) dst[p * NR + c] = 0.0f;
+                }
+            }
+        }
+    }
+}
+
+}  // namespace ctnn::kernels

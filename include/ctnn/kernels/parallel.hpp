@@ -1,0 +1,59 @@
+// ctnn/kernels/parallel.hpp — the kernels' OpenMP helpers: how many threads a call may use, how to
+// run a body on them, how to cut an output range into aligned parts. Kernels split their OUTPUT
+// among threads (never a sum), so every result has one summation order whatever the thread count.
+// Without OpenMP (meson -Dopenmp=disabled) everything runs inline on the calling thread.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace ctnn::kernels::parallel {
+
+// Below this many multiply-adds a fork/join (a few µs) costs more than the second core saves.
+inline constexpr std::size_t min_work_per_thread = std::size_t{1} << 17;
+
+// Threads worth using for `work` multiply-adds: 1 inside an enclosing parallel region (never nest).
+inline int threads_for(std::size_t work) noexcept {
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;
+    const auto by_work = static_cast<int>(std::max<std::size_t>(1, work / min_work_per_thread));
+    return std::max(1, std::min(omp_get_max_threads(), by_work));
+#else
+    (void)work;
+    return 1;
+#endif
+}
+
+// Runs body(thread, threads) once per thread of a team of at most `threads` (inline when 1).
+// The body must use the `threads` it is given: OpenMP may grant fewer than asked.
+template <class Body> void run(int threads, Body&& body) {
+#ifdef _OPENMP
+    if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+        body(omp_get_thread_num(), omp_get_num_threads());
+        return;
+    }
+#endif
+    (void)threads;
+    body(0, 1);
+}
+
+// Part `part` of `parts` of [0, n): contiguous, boundaries on multiples of `grain`, sizes as equal as
+// the grain allows (earlier parts take the extra grains).
+struct range {
+    std::size_t begin, end;
+};
+inline range split(std::size_t n, int parts, int part, std::size_t grain) noexcept {
+    const std::size_t grains = (n + grain - 1) / grain;
+    const auto p = static_cast<std::size_t>(parts), q = static_cast<std::size_t>(part);
+    const std::size_t base = grains / p, extra = grains % p;
+    const std::size_t first = q * base + std::min(q, extra);
+    const std::size_t count = base + (q < extra ? 1 : 0);
+    return {std::min(n, first * grain), std::min(n, (first + count) * grain)};
+}
+
+}  // namespace ctnn::kernels::parallel

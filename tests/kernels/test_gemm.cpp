@@ -1,0 +1,150 @@
+// Tests of kernels/gemm.hpp: the packed GEMM (NN, NT, TN), its fused epilogues and the small-M
+// paths, at run-time sizes that hit every edge of the MR x NR tile and of the MC/KC/NC blocks,
+// against a plain double-precision product computed here.
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "ctnn/activations.hpp"
+#include "ctnn/core/random.hpp"
+#include "ctnn/core/tensor.hpp"
+#include "ctnn/kernels/gemm.hpp"
+
+namespace {
+
+using namespace ctnn::kernels;
+using cfg = gemm_config<gemm_arch>;
+constexpr std::size_t MR = cfg::MR, NR = cfg::NR;
+
+// A buffer of n random floats in [-1, 1) starting `offset` floats past a 64-byte boundary.
+struct Operand {
+    ctnn::Buffer storage;
+    float* data;
+    Operand(std::size_t n, std::size_t offset, std::uint64_t seed) : storage(n + offset + 1), data(storage.data() + offset) {
+        ctnn::Rng rng(seed);
+        for (auto& v : storage) v = rng.uniform(-1.0f, 1.0f);
+    }
+};
+
+template <layout L> double at(const float* p, std::size_t ld, std::size_t r, std::size_t c) {
+    return L == layout::row_major ? p[r * ld + c] : p[c * ld + r];
+}
+
+// Checks c against bias + A · B (Relu applied if relu): error bound 2·K·eps·Σ|a·b| per element,
+// the standard bound for a float dot product of length K, plus a few ulps for the bias.
+template <layout LA, layout LB>
+void check_product(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t lda, const float* b,
+                   std::size_t ldb, const float* c, std::size_t ldc, const float* bias, bool relu) {
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            double acc = bias ? bias[j] : 0.0, mag = bias ? std::abs(bias[j]) : 0.0;
+            for (std::size_t p = 0; p < k; ++p) {
+                const double t = at<LA>(a, lda, i, p) * at<LB>(b, ldb, p, j);
+                acc += t;
+                mag += std::abs(t);
+            }
+            if (relu) acc = acc > 0 ? acc : 0;
+            const double tol = 2.0 * double(k + 2) * 0x1.0p-24 * mag + 1e-30;
+            if (std::abs(c[i * ldc + j] - acc) > tol && bad++ < 5)
+                FAIL_CHECK("C[" << i << "][" << j << "] = " << c[i * ldc + j] << ", expected " << acc << " ± " << tol
+                                << " (m=" << m << " n=" << n << " k=" << k << ")");
+        }
+    CHECK(bad == 0);
+}
+
+template <layout LA, layout LB>
+void run_case(std::size_t m, std::size_t n, std::size_t k, bool with_bias, std::size_t offset) {
+    // A (m, k) stored as LA with a padded leading dimension, to catch a wrong stride.
+    const std::size_t lda = (LA == layout::row_major ? k : m) + 3, ldb = (LB == layout::row_major ? n : k) + 5;
+    const std::size_t ldc = n + 2;
+    Operand a((LA == layout::row_major ? m : k) * lda, offset, 1 + m);
+    Operand b((LB == layout::row_major ? k : n) * ldb, offset, 2 + n);
+    Operand bias(n, offset, 3 + k);
+    Operand c(m * ldc, offset, 4);
+    Operand sums(n, offset, 5);
+    gemm<gemm_arch, LA, LB, ctnn::Relu>(m, n, k, a.data, lda, b.data, ldb, c.data, ldc, with_bias ? bias.data : nullptr,
+                                        sums.data);
+    check_product<LA, LB>(m, n, k, a.data, lda, b.data, ldb, c.data, ldc, with_bias ? bias.data : nullptr, true);
+    for (std::size_t j = 0; j < n; ++j) {
+        double s = 0, mag = 0;
+        for (std::size_t p = 0; p < k; ++p) {
+            s += at<LB>(b.data, ldb, p, j);
+            mag += std::abs(at<LB>(b.data, ldb, p, j));
+        }
+        CHECK(std::abs(sums.data[j] - s) <= 2.0 * double(k + 1) * 0x1.0p-24 * mag);
+    }
+    // Elements between rows (the ld padding) must be untouched: c was filled from seed 4.
+    Operand fresh(m * ldc, offset, 4);
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = n; j < ldc; ++j) CHECK(c.data[i * ldc + j] == fresh.data[i * ldc + j]);
+}
+
+const std::vector<std::size_t> edge_sizes = {1, 2, MR - 1, MR, MR + 1, NR - 1, NR, NR + 1, 2 * NR + 3, 100};
+
+}  // namespace
+
+TEST_CASE("gemm.nn_edges") {
+    for (std::size_t m : edge_sizes)
+        for (std::size_t n : edge_sizes)
+            for (std::size_t k : {std::size_t{1}, std::size_t{7}, std::size_t{33}}) run_case<layout::row_major, layout::row_major>(m, n, k, true, 1);
+}
+
+TEST_CASE("gemm.nt_edges") {
+    for (std::size_t m : edge_sizes)
+        for (std::size_t n : edge_sizes)
+            for (std::size_t k : {std::size_t{1}, std::size_t{8}, std::size_t{17}}) run_case<layout::row_major, layout::col_major>(m, n, k, false, 0);
+}
+
+TEST_CASE("gemm.tn_edges") {
+    for (std::size_t m : edge_sizes)
+        for (std::size_t n : edge_sizes)
+            for (std::size_t k : {std::size_t{1}, std::size_t{6}, std::size_t{31}}) run_case<layout::col_major, layout::row_major>(m, n, k, false, 1);
+}
+
+TEST_CASE("gemm.blocks") {
+    // Sizes crossing MC, KC (several k-blocks: load-and-accumulate tiles) and the thread split.
+    SUBCASE("several k blocks") { run_case<layout::row_major, layout::row_major>(37, 45, 2 * cfg::KC + 11, true, 1); }
+    SUBCASE("several m blocks") { run_case<layout::row_major, layout::col_major>(2 * cfg::MC + 7, 70, 40, false, 0); }
+    SUBCASE("rows and columns split") { run_case<layout::col_major, layout::row_major>(301, 9, 600, false, 1); }
+    SUBCASE("large") { run_case<layout::row_major, layout::row_major>(250, 333, 515, true, 0); }
+}
+
+TEST_CASE("gemm.k_zero_leaves_c_and_zeroes_colsums") {
+    Operand a(8, 0, 1), b(8, 0, 2), c(6, 0, 3), fresh(6, 0, 3);
+    std::vector<float> sums(2, 7.0f);
+    gemm<gemm_arch, layout::row_major, layout::row_major, ctnn::Linear>(3, 2, 0, a.data, 1, b.data, 2, c.data, 2, nullptr, sums.data());
+    for (std::size_t i = 0; i < 6; ++i) CHECK(c.data[i] == fresh.data[i]);
+    CHECK(sums[0] == 0.0f);
+    CHECK(sums[1] == 0.0f);
+}
+
+TEST_CASE("gemm.small_m_paths") {
+    for (std::size_t m : {1, 2, 3, 4, 5, 6, 7, 13})
+        for (std::size_t n : {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{9}, NR * 8 + 5, std::size_t{130}}) {
+            const std::size_t k = 29;
+            Operand a(m * k, 1, m), b(k * n, 1, n), bias(n, 1, 3), c(m * n, 1, 4);
+            gemm_small_m<gemm_arch, ctnn::Relu>(m, n, k, a.data, k, b.data, n, c.data, n, bias.data);
+            check_product<layout::row_major, layout::row_major>(m, n, k, a.data, k, b.data, n, c.data, n, bias.data, true);
+            // NT: B given as (n, k) row-major.
+            gemm_small_m_nt<gemm_arch>(m, n, k, a.data, k, b.data, k, c.data, n);
+            check_product<layout::row_major, layout::col_major>(m, n, k, a.data, k, b.data, k, c.data, n, nullptr, false);
+        }
+}
+
+TEST_CASE("parallel.split_covers_the_range_on_grain_boundaries") {
+    for (std::size_t n : {0, 1, 15, 16, 17, 1000})
+        for (int parts : {1, 2, 3, 8}) {
+            std::size_t expect = 0;
+            for (int p = 0; p < parts; ++p) {
+                const auto r = parallel::split(n, parts, p, 16);
+                CHECK(r.begin == expect);
+                CHECK(r.end >= r.begin);
+                if (r.end < n) CHECK(r.end % 16 == 0);
+                expect = r.end;
+            }
+            CHECK(expect == n);
+        }
+}
