@@ -33,9 +33,9 @@ namespace diagnostics {
 // A compile error that names one of these templates is a mistake in a Sequential<...>; the
 // template arguments are the numbers that do not fit. The fix is in the comment above each.
 
-// The layer at position Position (counting from 0) takes ThisInputSize inputs, but the layer
-// before it produces PreviousOutputSize outputs: make the two sizes equal.
-template <std::size_t Position, std::size_t PreviousOutputSize, std::size_t ThisInputSize>
+// Layer number LayerNumber (counting from 1, as the list is written) takes ThisInputSize inputs,
+// but the layer before it produces PreviousOutputSize outputs: make the two sizes equal.
+template <std::size_t LayerNumber, std::size_t PreviousOutputSize, std::size_t ThisInputSize>
 struct layer_input_size_matches_previous_output_size {
     static constexpr bool value = PreviousOutputSize == ThisInputSize;
 };
@@ -67,17 +67,17 @@ struct bind_all<PrevOut, type_list<Done...>, Next, Rest...> {
 };
 
 // One static_assert per adjacent pair, so the failing one names its position and both sizes.
-template <std::size_t Position, class Previous, class This>
+template <std::size_t LayerNumber, class Previous, class This>
 struct check_adjacent_sizes {
-    static_assert(diagnostics::layer_input_size_matches_previous_output_size<Position, Previous::output_size,
+    static_assert(diagnostics::layer_input_size_matches_previous_output_size<LayerNumber, Previous::output_size,
                                                                               This::input_size>::value,
                   "Sequential<Layers...>: a layer's input size must equal the output size of the layer before it "
-                  "(the numbers are <Position, PreviousOutputSize, ThisInputSize> in the note below)");
+                  "(the note below reads <LayerNumber counting from 1, PreviousOutputSize, ThisInputSize>)");
     static constexpr bool value = true;
 };
 template <class Tuple, std::size_t... I>
 consteval bool adjacent_sizes_match(std::index_sequence<I...>) {
-    return (check_adjacent_sizes<I + 1, std::tuple_element_t<I, Tuple>, std::tuple_element_t<I + 1, Tuple>>::value && ...);
+    return (check_adjacent_sizes<I + 2, std::tuple_element_t<I, Tuple>, std::tuple_element_t<I + 1, Tuple>>::value && ...);
 }
 
 }  // namespace detail

@@ -1,0 +1,46 @@
+// Dropout<Rate>: Keras meaning (Rate = fraction dropped), inverted scaling, identity at inference,
+// gradient through the same mask.
+#include <doctest/doctest.h>
+
+#include <ctnn/layers/dropout.hpp>
+
+#include "helpers.hpp"
+
+using namespace ctnn;
+
+TEST_CASE("Dropout.keras_rate_means_fraction_dropped") {
+    using L = Dropout<0.9>::bind<500>;
+    static_assert(L::param_count == 0 && L::input_size == 500);
+    L layer;
+    constexpr std::size_t batch = 200;
+    layer.reserve(batch);
+    std::vector<float> x(batch * 500, 1.0f), y(batch * 500);
+    Rng rng(3);
+    layer.forward(x.data(), y.data(), {batch, Phase::training, &rng});
+    std::size_t kept = 0;
+    for (float v : y) {
+        if (v != 0.0f) {
+            ++kept;
+            REQUIRE(v == doctest::Approx(10.0f));  // 1 / (1 - 0.9)
+        }
+    }
+    // 100,000 units, keep probability 0.1: mean 10,000, sd ~95.
+    CHECK(kept > 9'500);
+    CHECK(kept < 10'500);
+}
+
+TEST_CASE("Dropout.identity_at_inference") {
+    Dropout<0.5>::bind<7> layer;
+    std::vector<float> x(3 * 7), y(3 * 7);
+    Rng rng(1);
+    for (auto& v : x) v = rng.uniform(-1, 1);
+    layer.forward(x.data(), y.data(), {3, Phase::inference, nullptr});
+    CHECK(x == y);
+}
+
+TEST_CASE("Dropout.gradients_match_finite_differences") {
+    Dropout<0.3>::bind<23> layer;
+    const auto check = testing::check_layer_gradients(layer, 5, Phase::training);
+    INFO(check.log);
+    CHECK(check.ok);
+}
