@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <ctnn/core/parameter.hpp>
 #include <ctnn/core/phase.hpp>
 #include <ctnn/core/random.hpp>
 #include <ctnn/core/tensor.hpp>
