@@ -1,22 +1,76 @@
-// ctnn/kernels/activation.hpp — activation forward/backward over a (B, N) block.
+// ctnn/kernels/activation.hpp — activation forward/backward over a (B, N) block, xsimd-vectorised.
+// Elementwise activations run their policy's forward/derivative_from_output on a batch in the
+// vector body and on a float in the tail; Softmax is row-wise. Oracles: the *_naive twins in
+// kernels/reference.hpp. Not here: the fused bias+activation of Dense (kernels/dense.hpp).
+//
+// B = batch (run time), N = features (compile time); row-major, row stride N.
 #pragma once
 
 #include <cstddef>
+#include <limits>
 
-#include "ctnn/kernels/reference.hpp"
+#include "ctnn/activations.hpp"
+#include "ctnn/kernels/simd.hpp"
 
 namespace ctnn::kernels {
 
-// y = Act(x), row-wise for Softmax; x and y may alias.
-template <std::size_t N, class Act>
-void activation_forward(std::size_t batch, const float* x, float* y) {
-    reference::activation_forward_naive<N, Act>(batch, x, y);
+namespace detail {
+
+// One softmax row, max-subtracted so exp never overflows:
+// y = exp(x − max x) / Σ exp(x − max x).   x, y (N), may alias.
+template <std::size_t N> inline void softmax_row(const float* x, float* y) noexcept {
+    lane_accumulator mx(-std::numeric_limits<float>::infinity());
+    simd_for(0, N, [&](std::size_t k, auto l) { mx.at(l) = xsimd::max(mx.at(l), load(l, x + k)); });
+    const float row_max = mx.max();
+    lane_accumulator sum(0.0f);
+    simd_for(0, N, [&](std::size_t k, auto l) {
+        const auto e = xsimd::exp(load(l, x + k) - splat(l, row_max));
+        store(y + k, e);
+        sum.at(l) += e;
+    });
+    const float inv = 1.0f / sum.sum();
+    simd_for(0, N, [&](std::size_t k, auto l) { store(y + k, load(l, y + k) * splat(l, inv)); });
 }
 
-// In place: dy (w.r.t. y = Act(z)) becomes dz (w.r.t. z).
+// dz = y ⊙ (dy − Σ dy⊙y) for one row, in place on dy.   y, dy (N)
+template <std::size_t N> inline void softmax_backward_row(const float* y, float* dy) noexcept {
+    lane_accumulator dot(0.0f);
+    simd_for(0, N, [&](std::size_t k, auto l) { dot.at(l) += load(l, dy + k) * load(l, y + k); });
+    const float d = dot.sum();
+    simd_for(0, N, [&](std::size_t k, auto l) {
+        store(dy + k, load(l, y + k) * (load(l, dy + k) - splat(l, d)));
+    });
+}
+
+}  // namespace detail
+
+// y = Act(x), row-wise for Softmax; x and y may alias.       x, y (B, N)
 template <std::size_t N, class Act>
-void activation_backward(std::size_t batch, const float* y, float* dy) {
-    reference::activation_backward_naive<N, Act>(batch, y, dy);
+inline void activation_forward(std::size_t batch, const float* x, float* y) {
+    static_assert(N > 0, "activation_forward<N, Act>: N must be > 0");
+    if constexpr (Act::elementwise) {
+        detail::simd_for_parallel(batch * N, [&](std::size_t k, auto l) {
+            detail::store(y + k, Act::forward(detail::load(l, x + k)));
+        });
+    } else {
+        CTNN_OMP_PARALLEL_FOR_IF(batch * N > detail::parallel_threshold)
+        for (std::size_t r = 0; r < batch; ++r) detail::softmax_row<N>(x + r * N, y + r * N);
+    }
+}
+
+// In place: dy (w.r.t. y = Act(z)) becomes dz (w.r.t. z).    y, dy (B, N)
+// Elementwise: dz = dy · f'(z), with f' written through y.  Softmax: dz = y ⊙ (dy − Σ dy⊙y) per row.
+template <std::size_t N, class Act>
+inline void activation_backward(std::size_t batch, const float* y, float* dy) {
+    static_assert(N > 0, "activation_backward<N, Act>: N must be > 0");
+    if constexpr (Act::elementwise) {
+        detail::simd_for_parallel(batch * N, [&](std::size_t k, auto l) {
+            detail::store(dy + k, detail::load(l, dy + k) * Act::derivative_from_output(detail::load(l, y + k)));
+        });
+    } else {
+        CTNN_OMP_PARALLEL_FOR_IF(batch * N > detail::parallel_threshold)
+        for (std::size_t r = 0; r < batch; ++r) detail::softmax_backward_row<N>(y + r * N, dy + r * N);
+    }
 }
 
 }  // namespace ctnn::kernels

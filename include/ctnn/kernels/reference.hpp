@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "ctnn/activations.hpp"
+#include "ctnn/core/random.hpp"
 
 namespace ctnn::kernels::reference {
 
@@ -122,6 +123,136 @@ inline void adam_update_naive(std::size_t n, float* param, const float* grad, fl
         m[k] = beta1 * m[k] + (1.0f - beta1) * grad[k];
         v[k] = beta2 * v[k] + (1.0f - beta2) * grad[k] * grad[k];
         param[k] -= lr_t * m[k] / (std::sqrt(v[k]) + epsilon);
+    }
+}
+
+// ---- Twins of the kernels added with the vectorised elementwise kernels (activation, dropout,
+// ---- loss, optimizer headers). Same contracts; plain loops, double where sums are formed.
+
+// keep[k] = 1 with probability 1 − rate: unit k takes the 16-bit chunk k % 4 (from the low end) of
+// draw k / 4, and is kept when that chunk is >= round(rate · 2^16).  keep (n)
+inline void dropout_make_mask_naive(std::size_t n, float rate, ctnn::Rng& rng, std::uint8_t* keep) {
+    const auto threshold = static_cast<std::uint64_t>(static_cast<double>(rate) * 65536.0 + 0.5);
+    std::uint64_t draw = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+        if (k % 4 == 0) draw = rng.next_u64();
+        const std::uint64_t chunk = (draw >> (16 * (k % 4))) & 0xFFFF;
+        keep[k] = chunk >= threshold ? 1 : 0;
+    }
+}
+
+// Keras clips probabilities to [epsilon, 1 − epsilon], epsilon = backend.epsilon() = 1e-7, in float32:
+// the upper bound is float(1 − 1e-7) = 1 − 2^-23, so 1 − q can be 2^-23, not 1e-7. The bounds are
+// those float values; everything else is double.
+inline constexpr double loss_clip_low_naive = double(1e-7f);
+inline constexpr double loss_clip_high_naive = double(1.0f - 1e-7f);
+inline double clip_probability_naive(double p) {
+    return p < loss_clip_low_naive ? loss_clip_low_naive : (p > loss_clip_high_naive ? loss_clip_high_naive : p);
+}
+
+// Σ_rows −Σ_cols t · log(clip(p / Σ_cols p))          p, t (B, N)
+template <std::size_t N>
+double categorical_crossentropy_sum_naive(std::size_t batch, const float* p, const float* t) {
+    double total = 0;
+    for (std::size_t r = 0; r < batch; ++r) {
+        double sum = 0;
+        for (std::size_t c = 0; c < N; ++c) sum += p[r * N + c];
+        double row = 0;
+        for (std::size_t c = 0; c < N; ++c) row -= double(t[r * N + c]) * std::log(clip_probability_naive(p[r * N + c] / sum));
+        total += row;
+    }
+    return total;
+}
+
+// Σ_rows −log(clip(p[label] / Σ_cols p))               p (B, N), labels (B) in [0, N) (not checked here)
+template <std::size_t N>
+double sparse_categorical_crossentropy_sum_naive(std::size_t batch, const float* p, const std::int32_t* labels) {
+    double total = 0;
+    for (std::size_t r = 0; r < batch; ++r) {
+        double sum = 0;
+        for (std::size_t c = 0; c < N; ++c) sum += p[r * N + c];
+        total -= std::log(clip_probability_naive(p[r * N + static_cast<std::size_t>(labels[r])] / sum));
+    }
+    return total;
+}
+
+// Σ_rows mean_cols (p − t)²                            p, t (B, N)
+template <std::size_t N>
+double mean_squared_error_sum_naive(std::size_t batch, const float* p, const float* t) {
+    double total = 0;
+    for (std::size_t r = 0; r < batch; ++r) {
+        double row = 0;
+        for (std::size_t c = 0; c < N; ++c) {
+            const double d = double(p[r * N + c]) - double(t[r * N + c]);
+            row += d * d;
+        }
+        total += row / N;
+    }
+    return total;
+}
+
+// Σ_rows mean_cols −(t log q + (1 − t) log(1 − q)), q = clip(p)     p, t (B, N)
+template <std::size_t N>
+double binary_crossentropy_sum_naive(std::size_t batch, const float* p, const float* t) {
+    double total = 0;
+    for (std::size_t r = 0; r < batch; ++r) {
+        double row = 0;
+        for (std::size_t c = 0; c < N; ++c) {
+            const double q = clip_probability_naive(p[r * N + c]);
+            const double tc = t[r * N + c];
+            row -= tc * std::log(q) + (1.0 - tc) * std::log(1.0 - q);
+        }
+        total += row / N;
+    }
+    return total;
+}
+
+// numpy.argmax of one row: first maximum wins, a NaN counts as the maximum.
+template <std::size_t N> std::size_t argmax_naive(const float* row) {
+    std::size_t best = 0;
+    for (std::size_t c = 0; c < N; ++c) {
+        if (std::isnan(row[c])) return c;
+        if (row[c] > row[best]) best = c;
+    }
+    return best;
+}
+
+// Rows whose argmax(p) == argmax(t).                   p, t (B, N)
+template <std::size_t N> std::size_t argmax_match_count_naive(std::size_t batch, const float* p, const float* t) {
+    std::size_t count = 0;
+    for (std::size_t r = 0; r < batch; ++r) count += argmax_naive<N>(p + r * N) == argmax_naive<N>(t + r * N) ? 1 : 0;
+    return count;
+}
+
+// Rows whose argmax(p) == labels[r].                   p (B, N), labels (B)
+template <std::size_t N>
+std::size_t argmax_label_match_count_naive(std::size_t batch, const float* p, const std::int32_t* labels) {
+    std::size_t count = 0;
+    for (std::size_t r = 0; r < batch; ++r)
+        count += labels[r] >= 0 && argmax_naive<N>(p + r * N) == static_cast<std::size_t>(labels[r]) ? 1 : 0;
+    return count;
+}
+
+// Keras 3 SGD: with momentum, velocity = momentum·velocity − lr·g and param += velocity (or, Nesterov,
+// param += momentum·velocity − lr·g); without, param −= lr·g and velocity is not touched.
+inline void sgd_update_naive(std::size_t n, float* param, const float* grad, float* velocity, float lr, float momentum,
+                             bool nesterov) {
+    for (std::size_t k = 0; k < n; ++k) {
+        if (momentum == 0.0f) {
+            param[k] -= lr * grad[k];
+            continue;
+        }
+        velocity[k] = momentum * velocity[k] - lr * grad[k];
+        param[k] += nesterov ? momentum * velocity[k] - lr * grad[k] : velocity[k];
+    }
+}
+
+// Keras 3 RMSprop: avg_sq = rho·avg_sq + (1 − rho)·g², param −= lr·g / sqrt(avg_sq + epsilon).
+inline void rmsprop_update_naive(std::size_t n, float* param, const float* grad, float* avg_sq, float lr, float rho,
+                                 float epsilon) {
+    for (std::size_t k = 0; k < n; ++k) {
+        avg_sq[k] = rho * avg_sq[k] + (1.0f - rho) * grad[k] * grad[k];
+        param[k] -= lr * grad[k] / std::sqrt(avg_sq[k] + epsilon);
     }
 }
 

@@ -1,0 +1,113 @@
+// ctnn/kernels/simd.hpp — the small SIMD toolkit shared by the elementwise kernels: the batch type,
+// one loop helper that runs the same body on an xsimd batch (vector body) and on a float (scalar
+// tail), and the OpenMP switch. Not a general SIMD layer: only what the kernels in kernels/ need.
+//
+// The arch is xsimd's default, i.e. the widest ISA the translation unit is compiled for (-march);
+// there is no runtime dispatch.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include <xsimd/xsimd.hpp>
+
+// `#pragma omp` through a macro, so builds without -fopenmp neither warn (-Wunknown-pragmas is an
+// error here) nor change results: every parallel loop has a static schedule over fixed chunks.
+// Extra clauses go after the condition: CTNN_OMP_PARALLEL_FOR_IF(n > k, reduction(+ : count)).
+#ifndef CTNN_PRAGMA
+#define CTNN_PRAGMA(x) _Pragma(#x)
+#endif
+#if defined(_OPENMP)
+#define CTNN_OMP_PARALLEL_FOR_IF(cond, ...) CTNN_PRAGMA(omp parallel for schedule(static) if (cond) __VA_ARGS__)
+#else
+#define CTNN_OMP_PARALLEL_FOR_IF(cond, ...)
+#endif
+
+namespace ctnn::kernels::detail {
+
+using arch = xsimd::default_arch;
+using batch = xsimd::batch<float, arch>;
+inline constexpr std::size_t lanes = batch::size;
+
+// Below this many elements a kernel stays on one thread: forking costs more than it saves
+// (a 1000x10 softmax or a 32-row loss), above it the loop is memory bound and two cores help.
+inline constexpr std::size_t parallel_threshold = std::size_t{1} << 16;
+// Elementwise loops are cut into chunks of this many elements (a multiple of every batch size), so
+// the split and hence the results never depend on the number of threads.
+inline constexpr std::size_t parallel_chunk = std::size_t{1} << 14;
+
+// Tag selecting the lane type of one loop step: `float` for the scalar tail, `batch` for the body.
+template <class T> struct lane {
+    using type = T;
+    static constexpr std::size_t width = std::is_same_v<T, float> ? 1 : lanes;
+};
+using scalar_lane = lane<float>;
+using vector_lane = lane<batch>;
+
+inline float load(scalar_lane, const float* p) noexcept { return *p; }
+inline batch load(vector_lane, const float* p) noexcept { return batch::load_unaligned(p); }
+inline void store(float* p, float v) noexcept { *p = v; }
+inline void store(float* p, const batch& v) noexcept { v.store_unaligned(p); }
+inline float splat(scalar_lane, float v) noexcept { return v; }
+inline batch splat(vector_lane, float v) noexcept { return batch(v); }
+
+// A byte mask (0 = false, anything else = true) as the lane's condition.
+inline bool load_mask(scalar_lane, const std::uint8_t* p) noexcept { return *p != 0; }
+inline xsimd::batch_bool<float, arch> load_mask(vector_lane, const std::uint8_t* p) noexcept {
+    return xsimd::load_as<float, arch>(p, xsimd::unaligned_mode{}) != batch(0.0f);
+}
+
+// xsimd 8 has no scalar select; these give both lane types one spelling.
+inline float select(bool cond, float a, float b) noexcept { return cond ? a : b; }
+inline batch select(const xsimd::batch_bool<float, arch>& cond, const batch& a, const batch& b) noexcept {
+    return xsimd::select(cond, a, b);
+}
+
+// Horizontal reductions of one lane value (identity for a float).
+inline float reduce_add(float v) noexcept { return v; }
+inline float reduce_add(const batch& v) noexcept { return xsimd::hadd(v); }
+inline float reduce_max(float v) noexcept { return v; }
+inline float reduce_max(const batch& v) noexcept {
+    alignas(arch::alignment()) float tmp[lanes];
+    v.store_aligned(tmp);
+    return *std::max_element(tmp, tmp + lanes);
+}
+
+// One running value per lane type, so a generic body can accumulate a reduction:
+//   acc.at(l) += load(l, x + k);   then   acc.sum() or acc.max()
+struct lane_accumulator {
+    batch vec;
+    float tail;
+    explicit lane_accumulator(float init) noexcept : vec(init), tail(init) {}
+    batch& at(vector_lane) noexcept { return vec; }
+    float& at(scalar_lane) noexcept { return tail; }
+    float sum() const noexcept { return reduce_add(vec) + tail; }
+    float max() const noexcept { return std::max(reduce_max(vec), tail); }
+};
+
+// Runs body(k, lane) for k = begin, begin + lanes, ... while a whole batch fits (vector body), then
+// body(k, scalar_lane{}) for the rest (scalar tail). The body is written once, generically:
+//   simd_for(0, n, [&](std::size_t k, auto l) { store(y + k, Act::forward(load(l, x + k))); });
+// Requires begin <= end. The vector end is computed up front (not `k + lanes <= end`) so that, with
+// constant bounds, GCC sees exact trip counts and neither warns nor keeps a dead tail.
+template <class Body> inline void simd_for(std::size_t begin, std::size_t end, Body&& body) {
+    const std::size_t vector_end = begin + (end - begin) / lanes * lanes;
+    for (std::size_t k = begin; k < vector_end; k += lanes) body(k, vector_lane{});
+    for (std::size_t k = vector_end; k < end; ++k) body(k, scalar_lane{});
+}
+
+// simd_for over [0, n) in fixed chunks, spread over the OpenMP threads when n is large.
+// Only for bodies whose steps are independent (elementwise maps, per-parameter updates).
+template <class Body> inline void simd_for_parallel(std::size_t n, Body&& body) {
+    const std::size_t chunks = (n + parallel_chunk - 1) / parallel_chunk;
+    CTNN_OMP_PARALLEL_FOR_IF(n > parallel_threshold)
+    for (std::size_t c = 0; c < chunks; ++c) {
+        const std::size_t begin = c * parallel_chunk;
+        simd_for(begin, std::min(n, begin + parallel_chunk), body);
+    }
+}
+
+}  // namespace ctnn::kernels::detail
