@@ -17,7 +17,6 @@
 #include <fstream>
 #include <functional>
 #include <new>
-#include <ostream>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -142,7 +141,6 @@ inline const char* outcome_name(Outcome o) {
     return "?";
 }
 
-inline std::ostream& operator<<(std::ostream& os, Outcome o) { return os << outcome_name(o); }
 
 inline constexpr std::size_t allocation_headroom = std::size_t{256} << 20;  // 256 MiB
 
@@ -158,7 +156,7 @@ inline void track_free(const volatile void*) {}
 // Under AddressSanitizer RLIMIT_AS cannot be used (ASan reserves terabytes of shadow memory at
 // start), so instead we watch every allocation through the sanitizer's malloc hook and require the
 // largest one to stay below the headroom the non-ASan path gives the child.
-inline Outcome run_with_memory_limit(const std::function<void()>& call) {
+inline Outcome outcome_with_memory_limit(const std::function<void()>& call) {
     static const int installed = __sanitizer_install_malloc_and_free_hooks(detail::track_malloc, detail::track_free);
     (void)installed;
     detail::largest_allocation = 0;
@@ -187,7 +185,7 @@ inline std::size_t current_address_space() {
 
 // Runs `call` in a forked child whose address space may grow by only 256 MiB, so any attempt to
 // allocate what a hostile header declares fails with std::bad_alloc instead of succeeding.
-inline Outcome run_with_memory_limit(const std::function<void()>& call) {
+inline Outcome outcome_with_memory_limit(const std::function<void()>& call) {
     const std::size_t limit = current_address_space() + allocation_headroom;
     std::fflush(nullptr);
     const pid_t child = fork();
@@ -214,5 +212,11 @@ inline Outcome run_with_memory_limit(const std::function<void()>& call) {
     return static_cast<Outcome>(WEXITSTATUS(status));
 }
 #endif
+
+// "file_error" when `call` refused its input with ctnn::file_error and without a large allocation;
+// otherwise what happened instead (a string, so a failing CHECK prints it).
+inline std::string run_with_memory_limit(const std::function<void()>& call) {
+    return outcome_name(outcome_with_memory_limit(call));
+}
 
 }  // namespace ctnn_test

@@ -153,13 +153,12 @@ TEST_CASE("Gzip.hostile_input_is_refused_without_large_allocation") {
     // output stops at the limit instead of growing to what the stream would produce.
     const Bytes bomb = ctnn_test::gzip(Bytes(std::size_t{64} << 20, 0));
     CHECK(ctnn_test::run_with_memory_limit([&] { ctnn::io::inflate_gzip(bomb, 1 << 16, "bomb.gz"); }) ==
-          ctnn_test::Outcome::file_error);
+          "file_error");
     SUBCASE("control: the harness does catch a large allocation") {
-        const ctnn_test::Outcome outcome = ctnn_test::run_with_memory_limit([] {
+        const std::string outcome = ctnn_test::run_with_memory_limit([] {
             std::vector<std::uint8_t> big(std::size_t{512} << 20, 1);
             throw ctnn::file_error("control", std::to_string(big[12345]));
         });
-        CAPTURE(ctnn_test::outcome_name(outcome));
-        CHECK(outcome != ctnn_test::Outcome::file_error);
+        CHECK(outcome != "file_error");
     }
 }

@@ -177,27 +177,26 @@ TEST_CASE("Idx.read_idx") {
 }
 
 TEST_CASE("Idx.hostile_headers_are_refused_before_any_large_allocation") {
-    using ctnn_test::Outcome;
     using ctnn_test::run_with_memory_limit;
     ctnn_test::TempDir dir;
     // 2,000,000 images of 28x28 = 1.57 GB: under the 2 GiB cap, far above the 256 MiB headroom.
     const Bytes huge_header = idx_file(8, {2'000'000, 28, 28}, Bytes(100, 0));
     SUBCASE("raw file declaring 1.57 GB") {
         ctnn_test::write_file(dir / "huge", huge_header);
-        CHECK(run_with_memory_limit([&] { ctnn::io::read_idx(dir / "huge"); }) == Outcome::file_error);
-        CHECK(run_with_memory_limit([&] { ctnn::io::parse_idx(huge_header, "huge"); }) == Outcome::file_error);
+        CHECK(run_with_memory_limit([&] { ctnn::io::read_idx(dir / "huge"); }) == "file_error");
+        CHECK(run_with_memory_limit([&] { ctnn::io::parse_idx(huge_header, "huge"); }) == "file_error");
     }
     SUBCASE("gzipped file declaring 1.57 GB") {
         ctnn_test::write_file(dir / "huge.gz", ctnn_test::gzip(huge_header));
-        CHECK(run_with_memory_limit([&] { ctnn::io::read_idx(dir / "huge.gz"); }) == Outcome::file_error);
+        CHECK(run_with_memory_limit([&] { ctnn::io::read_idx(dir / "huge.gz"); }) == "file_error");
     }
     SUBCASE("billions of images, and dimensions whose product overflows") {
         const Bytes billions = idx_file(8, {4'000'000'000u, 28, 28}, Bytes(100, 0));
-        CHECK(run_with_memory_limit([&] { ctnn::io::decode_idx(billions, "b"); }) == Outcome::file_error);
+        CHECK(run_with_memory_limit([&] { ctnn::io::decode_idx(billions, "b"); }) == "file_error");
         CHECK(run_with_memory_limit([&] { ctnn::io::decode_idx(ctnn_test::gzip(billions), "b.gz"); }) ==
-              Outcome::file_error);
+              "file_error");
         const Bytes overflow = idx_file(8, {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, {});
-        CHECK(run_with_memory_limit([&] { ctnn::io::decode_idx(overflow, "o"); }) == Outcome::file_error);
+        CHECK(run_with_memory_limit([&] { ctnn::io::decode_idx(overflow, "o"); }) == "file_error");
     }
     SUBCASE("a gzip bomb behind a header that the ratio allows but the data does not fill") {
         // 64 MiB of zeros compress to ~64 KiB, which could back a 64 MiB declaration; declaring
