@@ -56,8 +56,13 @@ for target in "${targets[@]}"; do
     findings="$root/tests/fuzz/findings/$target"
     log="$build_dir/fuzz_$target.log"
     echo "== $target: compiling $src"
-    "$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-        -I "$root/include" "${deps_cflags[@]}" "$src" -o "$bin" -lz
+    if ! "$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+        -I "$root/include" "${deps_cflags[@]}" "$src" -o "$bin" -lz; then
+        summary+=("fuzz $target: build failed")
+        echo "fuzz $target: build failed"
+        status=1
+        continue
+    fi
 
     crashes=0
     # 1. Every input that ever crashed must now pass (libFuzzer runs file arguments once each).
