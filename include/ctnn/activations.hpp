@@ -31,7 +31,8 @@ struct Linear {
 struct Relu {
     static constexpr std::string_view name = "relu";
     static constexpr bool elementwise = true;
-    template <class T> static T forward(T z) noexcept { return xsimd::max(z, T(0.0f)); }
+    // Written as a select, not max: max(NaN, 0) is 0 on x86, and a NaN must stay visible (as in TF).
+    template <class T> static T forward(T z) noexcept { return detail::select(z < T(0.0f), T(0.0f), z); }
     template <class T> static T derivative_from_output(T y) noexcept {
         return detail::select(y > T(0.0f), T(1.0f), T(0.0f));
     }

@@ -31,7 +31,7 @@ public:
     bool contains(std::string_view name) const noexcept { return find(name) != nullptr; }
     double at(std::string_view name) const {
         if (const auto* slot = find(name)) return *slot;
-        throw std::out_of_range("Logs::at(\"" + std::string(name) + "\"): no such entry; present: " + keys_joined());
+        throw std::out_of_range(std::string("Logs::at(\"") + std::string(name) + "\"): no such entry; present: " + keys_joined());
     }
     // Keras-style lookup with a fallback, for callbacks that monitor an optional key.
     double get(std::string_view name, double fallback) const noexcept {

@@ -130,7 +130,7 @@ public:
         } else if (options.validation_split > 0.0) {
             train_count = static_cast<std::size_t>(std::ceil(double(total) * (1.0 - options.validation_split)));
             if (train_count == 0 || train_count == total)
-                throw std::invalid_argument("fit(x, y): validation_split = " + std::to_string(options.validation_split) +
+                throw std::invalid_argument(std::string("fit(x, y): validation_split = ") + std::to_string(options.validation_split) +
                                             " leaves " + std::to_string(train_count) + " of " + std::to_string(total) +
                                             " samples for training; both parts must be non-empty");
             validation = {x.data() + train_count * input_size, target_row(y, train_count), total - train_count};
@@ -255,7 +255,7 @@ private:
     static const std::vector<std::string>& raw_metric_names() {  // "raw_accuracy", ...: this batch alone
         static const std::vector<std::string> names = [] {
             std::vector<std::string> n;
-            (n.push_back("raw_" + std::string(Metrics::name)), ...);
+            (n.push_back(std::string("raw_") + std::string(Metrics::name)), ...);
             return n;
         }();
         return names;
@@ -396,10 +396,10 @@ private:
     static void check_options(const FitOptions& o) {
         check_batch_size("fit", o.batch_size);
         if (!(o.validation_split >= 0.0 && o.validation_split < 1.0))
-            throw std::invalid_argument("fit: validation_split is " + std::to_string(o.validation_split) +
+            throw std::invalid_argument(std::string("fit: validation_split is ") + std::to_string(o.validation_split) +
                                         "; expected a fraction in [0, 1)");
         if (o.verbose < 0 || o.verbose > 2)
-            throw std::invalid_argument("fit: verbose is " + std::to_string(o.verbose) + "; expected 0, 1 or 2");
+            throw std::invalid_argument(std::string("fit: verbose is ") + std::to_string(o.verbose) + "; expected 0, 1 or 2");
     }
 
     Net network_;

@@ -127,7 +127,7 @@ public:
             if (I != index) return;
             const std::size_t same_kind_before = count_kind_before<I>(layer_type<I>::kind);
             name = std::string(layer_type<I>::kind);
-            if (same_kind_before > 0) name += "_" + std::to_string(same_kind_before);
+            if (same_kind_before > 0) name += std::string("_") + std::to_string(same_kind_before);
         });
         return name;
     }
