@@ -20,7 +20,7 @@ struct FitParams {
     std::size_t steps = 0;    // batches per epoch; the last may be short
     int verbose = 0;
     bool do_validation = false;
-    std::vector<std::string> metrics;  // log keys: loss, accuracy, val_loss, val_accuracy
+    std::vector<std::string> metrics{};  // log keys: loss, accuracy, val_loss, val_accuracy
 };
 
 class ModelInterface {
