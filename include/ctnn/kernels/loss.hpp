@@ -38,16 +38,20 @@ template <class RowValue> inline double sum_rows(std::size_t batch, std::size_t 
         return total;
     }
     std::vector<double> per_row(batch);  // (B)
-    CTNN_OMP_PARALLEL_FOR_IF(true)
+    CTNN_OMP_PARALLEL_FOR()
     for (std::size_t r = 0; r < batch; ++r) per_row[r] = row_value(r);
     for (double v : per_row) total += v;
     return total;
 }
 
 // Number of rows r in [0, batch) with matches(r); integer counts are exact in any order.
-template <class Matches> inline std::size_t count_rows(std::size_t batch, [[maybe_unused]] std::size_t work, Matches matches) {
+template <class Matches> inline std::size_t count_rows(std::size_t batch, std::size_t work, Matches matches) {
     std::size_t count = 0;
-    CTNN_OMP_PARALLEL_FOR_IF(work > parallel_threshold, reduction(+ : count))
+    if (work <= parallel_threshold) {
+        for (std::size_t r = 0; r < batch; ++r) count += matches(r) ? 1 : 0;
+        return count;
+    }
+    CTNN_OMP_PARALLEL_FOR(reduction(+ : count))
     for (std::size_t r = 0; r < batch; ++r) count += matches(r) ? 1 : 0;
     return count;
 }
@@ -82,7 +86,7 @@ template <std::size_t N> inline float row_sum(const float* row) noexcept {
 // dz = (p − t) · scale           p, t, dz (B, N); scale is 1/B for a mean over the batch.
 template <std::size_t N>
 inline void softmax_crossentropy_backward(std::size_t batch, const float* p, const float* t, float scale, float* dz) {
-    detail::simd_for_parallel(batch * N, [&](std::size_t k, auto l) {
+    detail::simd_for_parallel(batch * N, [=](std::size_t k, auto l) {
         detail::store(dz + k, (detail::load(l, p + k) - detail::load(l, t + k)) * detail::splat(l, scale));
     });
 }

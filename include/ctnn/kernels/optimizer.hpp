@@ -18,12 +18,12 @@ namespace ctnn::kernels {
 inline void sgd_update(std::size_t n, float* param, const float* grad, float* velocity, float lr, float momentum,
                        bool nesterov) {
     if (momentum == 0.0f) {
-        detail::simd_for_parallel(n, [&](std::size_t k, auto l) {
+        detail::simd_for_parallel(n, [=](std::size_t k, auto l) {
             detail::store(param + k, detail::load(l, param + k) - detail::splat(l, lr) * detail::load(l, grad + k));
         });
         return;
     }
-    detail::simd_for_parallel(n, [&](std::size_t k, auto l) {
+    detail::simd_for_parallel(n, [=](std::size_t k, auto l) {
         const auto step = detail::splat(l, lr) * detail::load(l, grad + k);  // lr · g
         const auto vel = detail::splat(l, momentum) * detail::load(l, velocity + k) - step;
         detail::store(velocity + k, vel);
@@ -36,7 +36,7 @@ inline void sgd_update(std::size_t n, float* param, const float* grad, float* ve
 // avg_sq = rho · avg_sq + (1 − rho) · g²;  param −= lr · g / sqrt(avg_sq + epsilon).
 inline void rmsprop_update(std::size_t n, float* param, const float* grad, float* avg_sq, float lr, float rho,
                            float epsilon) {
-    detail::simd_for_parallel(n, [&](std::size_t k, auto l) {
+    detail::simd_for_parallel(n, [=](std::size_t k, auto l) {
         const auto g = detail::load(l, grad + k);
         const auto a = detail::splat(l, rho) * detail::load(l, avg_sq + k) + detail::splat(l, 1.0f - rho) * (g * g);
         detail::store(avg_sq + k, a);
@@ -50,7 +50,7 @@ inline void rmsprop_update(std::size_t n, float* param, const float* grad, float
 // lr_t = lr · sqrt(1 − β2^t) / (1 − β1^t).
 inline void adam_update(std::size_t n, float* param, const float* grad, float* m, float* v, float lr_t, float beta1,
                         float beta2, float epsilon) {
-    detail::simd_for_parallel(n, [&](std::size_t k, auto l) {
+    detail::simd_for_parallel(n, [=](std::size_t k, auto l) {
         const auto g = detail::load(l, grad + k);
         const auto mk = detail::splat(l, beta1) * detail::load(l, m + k) + detail::splat(l, 1.0f - beta1) * g;
         const auto vk = detail::splat(l, beta2) * detail::load(l, v + k) + detail::splat(l, 1.0f - beta2) * g * g;
