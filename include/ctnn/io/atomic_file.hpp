@@ -1,10 +1,7 @@
-// ctnn/io/atomic_file.hpp — crash-safe file replacement: a reader sees the old file or the new
-// one, never a half-written mix.
-//
-// Bytes go to a temporary file in the target's own directory (rename is only atomic within one
-// file system), every write is checked, the file is fsync'ed, renamed over the target, and the
-// directory is fsync'ed so the rename itself survives a power cut. POSIX only. This is not a lock:
-// two writers of one target both succeed and the last rename wins.
+// ctnn/io/atomic_file.hpp — crash-safe file replacement: readers see the old file or the new one.
+// Bytes go to a temporary file in the target's directory; every write is checked, then fsync,
+// rename over the target and fsync of the directory. POSIX only. Not a lock (the last rename
+// wins); the new file gets mode 0666 & ~umask (an existing target's permissions are not copied).
 #pragma once
 
 #include <atomic>

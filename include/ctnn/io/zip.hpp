@@ -1,11 +1,7 @@
-// ctnn/io/zip.hpp — a minimal in-memory ZIP writer and a defensive reader, enough for .npz files.
-//
-// Writer: stored or raw-deflate entries (zlib), CRC-32, central directory; no ZIP64, so archives
-// and entries above 4 GiB are refused. Reader: any archive without ZIP64 end records, stored or
-// deflated entries (numpy's ZIP64 extra fields are understood). It trusts nothing: offsets are
-// bounds-checked, local headers cross-checked, entries may not overlap, declared sizes are capped
-// before allocating and inflation is capped at the declared size (zip bombs), CRCs are verified.
-// Not supported: encryption, multi-disk archives, data descriptors without central sizes.
+// ctnn/io/zip.hpp — a minimal in-memory ZIP writer (stored/deflate, no ZIP64: 4 GiB at most) and
+// a reader that trusts nothing: bounds-checked offsets, cross-checked local headers, no overlapping
+// entries, declared sizes capped before allocating, inflation capped at the declared size (zip
+// bombs), CRC verified. Reads numpy's ZIP64 extra fields; not: encryption, multi-disk, ZIP64 ends.
 #pragma once
 
 #include <algorithm>
@@ -288,8 +284,11 @@ inline std::vector<ZipEntry> zip_directory(std::span<const std::uint8_t> archive
         throw zip_error("central directory (offset " + std::to_string(directory_offset) + ", " +
                         std::to_string(directory_size) + " bytes) lies outside the archive (truncated?)");
 
+    if (std::uint64_t{entry_count} * zip_central_header_size > directory_size)
+        throw zip_error("a central directory of " + std::to_string(directory_size) + " bytes cannot hold " +
+                        std::to_string(entry_count) + " entries");
     std::vector<ZipEntry> entries;
-    entries.reserve(entry_count);  // <= 65535
+    entries.reserve(entry_count);
     std::uint64_t at = directory_offset;
     const std::uint64_t directory_end = directory_offset + directory_size;
     for (std::size_t index = 0; index < entry_count; ++index) {
