@@ -23,12 +23,21 @@ inline constexpr std::size_t max_varint_size = 10;  // 64 bits / 7 bits per byte
 
 // ---------------------------------------------------------------------------------------- encoder
 
-inline void append_varint(std::string& out, std::uint64_t value) {
+// Each primitive builds its bytes locally and appends them at once: per-byte push_back was the
+// main cost of encoding a scalar event.
+inline std::size_t encode_varint(char (&buffer)[max_varint_size], std::uint64_t value) {
+    std::size_t size = 0;
     while (value >= 0x80) {
-        out.push_back(static_cast<char>((value & 0x7F) | 0x80));
+        buffer[size++] = static_cast<char>((value & 0x7F) | 0x80);
         value >>= 7;
     }
-    out.push_back(static_cast<char>(value));
+    buffer[size++] = static_cast<char>(value);
+    return size;
+}
+
+inline void append_varint(std::string& out, std::uint64_t value) {
+    char buffer[max_varint_size];
+    out.append(buffer, encode_varint(buffer, value));
 }
 
 inline void append_tag(std::string& out, std::uint32_t field, WireType wire) {
@@ -36,11 +45,15 @@ inline void append_tag(std::string& out, std::uint32_t field, WireType wire) {
 }
 
 inline void append_fixed32(std::string& out, std::uint32_t value) {
-    for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>((value >> shift) & 0xFF));
+    char buffer[4];
+    for (int i = 0; i < 4; ++i) buffer[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+    out.append(buffer, 4);
 }
 
 inline void append_fixed64(std::string& out, std::uint64_t value) {
-    for (int shift = 0; shift < 64; shift += 8) out.push_back(static_cast<char>((value >> shift) & 0xFF));
+    char buffer[8];
+    for (int i = 0; i < 8; ++i) buffer[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+    out.append(buffer, 8);
 }
 
 // int64 fields (e.g. Event.step) are plain two's-complement varints: negative values take 10 bytes.
@@ -88,15 +101,13 @@ inline std::size_t begin_nested(std::string& out, std::uint32_t field) {
 
 inline void end_nested(std::string& out, std::size_t body_start) {
     const std::uint64_t length = out.size() - body_start;
+    if (length < 0x80) {  // the common case: the reserved byte is enough
+        out[body_start - 1] = static_cast<char>(length);
+        return;
+    }
     char encoded[max_varint_size];
-    std::size_t encoded_size = 0;
-    std::uint64_t rest = length;
-    do {
-        const auto low = static_cast<char>(rest & 0x7F);
-        rest >>= 7;
-        encoded[encoded_size++] = static_cast<char>(rest ? (low | '\x80') : low);
-    } while (rest != 0);
-    if (encoded_size > 1) out.insert(body_start, encoded_size - 1, '\0');
+    const std::size_t encoded_size = encode_varint(encoded, length);
+    out.insert(body_start, encoded_size - 1, '\0');
     out.replace(body_start - 1, encoded_size, encoded, encoded_size);
 }
 
