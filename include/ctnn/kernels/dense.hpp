@@ -18,6 +18,8 @@ namespace ctnn::kernels {
 // would cost more than the few rows reuse it.
 inline constexpr std::size_t small_batch_forward = 8;
 inline constexpr std::size_t small_batch_backward_data = 4;
+// Up to this many rows dx = dz · wᵀ is computed transposed (w read in place, see gemm_nt_few_rows).
+inline constexpr std::size_t few_rows_backward_data = detail::direct_max_panels * gemm_config<gemm_arch>::NR;
 
 // y = Act(x · w + bias)        x (B, In), w (In, Out), bias (Out), y (B, Out)
 // Elementwise activations are applied on the register tile; Softmax runs row-wise afterwards.
@@ -37,6 +39,8 @@ template <std::size_t In, std::size_t Out>
 void dense_backward_data(std::size_t batch, const float* dz, const float* w, float* dx) {
     if (batch <= small_batch_backward_data)
         gemm_small_m_nt<gemm_arch, In, Out>(batch, In, Out, dz, Out, w, Out, dx, In);
+    else if (batch <= few_rows_backward_data)
+        gemm_nt_few_rows<gemm_arch, In, Out>(batch, In, Out, dz, Out, w, Out, dx, In);
     else  // wᵀ (Out, In) is w read column-major with stride Out
         gemm<gemm_arch, layout::row_major, layout::col_major, Linear, 0, In, Out>(batch, In, Out, dz, Out, w, Out, dx,
                                                                                   In);

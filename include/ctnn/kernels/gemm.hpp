@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "ctnn/activations.hpp"
 #include "ctnn/core/tensor.hpp"
 #include "ctnn/kernels/gemm_ukernel.hpp"
 #include "ctnn/kernels/pack.hpp"
@@ -57,6 +58,7 @@ struct gemm_workspace {
     Buffer b;       // (KC, NC) packed B block
     Buffer row;     // (N) bias slice padded to NR
     Buffer colsum;  // (N) column sums of B padded to NR
+    Buffer result;  // (N, M) a transposed result, for gemm_nt_few_rows
 };
 inline gemm_workspace& workspace() {
     thread_local gemm_workspace ws;
@@ -67,13 +69,18 @@ inline float* reserve(Buffer& buf, std::size_t n) {
     return buf.data();
 }
 
+// Operands spanning at most this many register tiles (MR rows or NR columns) are read in place.
+inline constexpr std::size_t direct_max_panels = 4;
+// A row-major B is read in place when C has at most this many rows (batch 9..64 forward).
+inline constexpr std::size_t direct_b_max_rows = 64;
+
 struct rect {
     parallel::range rows, cols;
 };
 
 // The five loops on the rectangle r of C (one thread's share).
 template <class Arch, layout LA, layout LB, class Act>
-void gemm_block(rect r, std::size_t k, std::size_t kc_step, const float* a, std::size_t lda, const float* b,
+void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, const float* a, std::size_t lda, const float* b,
                 std::size_t ldb, float* c, std::size_t ldc, const float* bias, float* colsum) {
     using cfg = gemm_config<Arch>;
     constexpr std::size_t MR = cfg::MR, NR = cfg::NR, NC = cfg::NC;
@@ -95,25 +102,62 @@ void gemm_block(rect r, std::size_t k, std::size_t kc_step, const float* a, std:
         sums = reserve(ws.colsum, n_pad);
         std::fill(sums, sums + n_pad, 0.0f);
     }
+    // Packing pays when a packed element is reused by many tiles. With few column panels the
+    // microkernel reads A in place; with few row tiles it reads a row-major B in place (except the
+    // partial last panel, whose missing columns must not be read), as the small-batch paths need.
+    const bool direct_a = n_all <= direct_max_panels * NR;
+    const bool direct_b = LB == layout::row_major && !colsum && m <= direct_b_max_rows;
+    constexpr a_source a_src = LA == layout::row_major ? a_source::row_major : a_source::col_major;
     float* bp = reserve(ws.b, kc_step * std::min(NC, n_pad));  // (KC, NC)
     float* ap = reserve(ws.a, mc_step * kc_step);              // (MC, KC)
 
     for (std::size_t jc = 0; jc < n; jc += NC) {
         const std::size_t nc = std::min(NC, n - jc);
+        const std::size_t nc_full = nc / NR * NR;  // columns in full panels
         for (std::size_t pc = 0; pc < k; pc += kc_step) {
             const std::size_t kc = std::min(kc_step, k - pc);
-            pack_b<Arch, NR, LB>(b, ldb, pc, r.cols.begin + jc, kc, nc, bp, sums ? sums + jc : nullptr);
+            if (!direct_b)
+                pack_b<Arch, NR, LB>(b, ldb, pc, r.cols.begin + jc, kc, nc, bp, sums ? sums + jc : nullptr);
+            else if (nc_full < nc)
+                pack_b<Arch, NR, LB>(b, ldb, pc, r.cols.begin + jc + nc_full, kc, nc - nc_full, bp + nc_full * kc,
+                                     nullptr);
             const tile_start start = pc > 0 ? tile_start::load : row ? tile_start::row : tile_start::zero;
             const bool finish = pc + kc == k;
             for (std::size_t ic = r.rows.begin; ic < r.rows.end; ic += mc_step) {
                 const std::size_t mc = std::min(mc_step, r.rows.end - ic);
-                pack_a<Arch, MR, LA>(a, lda, ic, pc, mc, kc, ap);
-                for (std::size_t jr = 0; jr < nc; jr += NR)
-                    for (std::size_t ir = 0; ir < mc; ir += MR)
-                        ukernel::template run<Act>(kc, ap + ir * kc, bp + jr * kc, start,
-                                                   row ? row + jc + jr : nullptr, finish,
-                                                   c + (ic + ir) * ldc + r.cols.begin + jc + jr, ldc,
-                                                   std::min(MR, mc - ir), std::min(NR, nc - jr));
+                if (!direct_a) pack_a<Arch, MR, LA>(a, lda, ic, pc, mc, kc, ap);
+                for (std::size_t jr = 0; jr < nc; jr += NR) {
+                    const std::size_t cols = std::min(NR, nc - jr);
+                    const bool b_in_place = direct_b && cols == NR;
+                    const float* b_panel = b_in_place ? b + pc * ldb + r.cols.begin + jc + jr : bp + jr * kc;
+                    const float* bias_row = row ? row + jc + jr : nullptr;
+                    for (std::size_t ir = 0; ir < mc; ir += MR) {
+                        const std::size_t rows = std::min(MR, mc - ir);
+                        float* tile = c + (ic + ir) * ldc + r.cols.begin + jc + jr;
+                        const float* a_panel = ap + ir * kc;
+                        if (direct_a) {
+                            if (rows == MR) {
+                                a_panel = element<LA>(a, lda, ic + ir, pc);
+                            } else {  // the last, partial row tile: rows below the matrix must not be read
+                                pack_a<Arch, MR, LA>(a, lda, ic + ir, pc, rows, kc, ap);
+                                a_panel = ap;
+                            }
+                        }
+                        const bool a_in_place = direct_a && rows == MR;
+                        if (a_in_place && b_in_place)
+                            ukernel::template run<Act, a_src, true>(kc, a_panel, lda, b_panel, ldb, start, bias_row,
+                                                                    finish, tile, ldc, rows, cols);
+                        else if (a_in_place)
+                            ukernel::template run<Act, a_src, false>(kc, a_panel, lda, b_panel, 0, start, bias_row,
+                                                                     finish, tile, ldc, rows, cols);
+                        else if (b_in_place)
+                            ukernel::template run<Act, a_source::packed, true>(kc, a_panel, 0, b_panel, ldb, start,
+                                                                               bias_row, finish, tile, ldc, rows, cols);
+                        else
+                            ukernel::template run<Act>(kc, a_panel, 0, b_panel, 0, start, bias_row, finish, tile, ldc,
+                                                       rows, cols);
+                    }
+                }
             }
         }
     }
@@ -185,13 +229,18 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size
         return;
     }
     using cfg = gemm_config<Arch>;
+    // Deeper k-blocks when C is a single column panel: the B panel then streams from L2 and fewer
+    // blocks mean fewer passes loading and storing C.
     constexpr std::size_t kc_static = detail::balanced_block(KS, cfg::KC, 1);
-    const std::size_t kc_step = KS != 0 ? kc_static : detail::balanced_block(k, cfg::KC, 1);
+    constexpr std::size_t kc_static_narrow = detail::balanced_block(KS, 4 * cfg::KC, 1);
+    const bool narrow = n <= cfg::NR;
+    const std::size_t kc_step = KS != 0 ? (narrow ? kc_static_narrow : kc_static)
+                                        : detail::balanced_block(k, narrow ? 4 * cfg::KC : cfg::KC, 1);
 
     parallel::run(parallel::threads_for(m * n * k), [&](int t, int nt) {
         bool owns_colsum = true;
         const detail::rect r = detail::share<Arch>(m, n, t, nt, owns_colsum);
-        detail::gemm_block<Arch, LA, LB, Act>(r, k, kc_step, a, lda, b, ldb, c, ldc, bias,
+        detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias,
                                               owns_colsum ? colsum : nullptr);
     });
 }
@@ -237,6 +286,20 @@ void gemm_small_m_nt(std::size_t m, std::size_t n, std::size_t k, const float* a
         for (; i + 2 <= m; i += 2) detail::small_m_dots<Arch, 2, CB>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
         if (i < m) detail::small_m_dots<Arch, 1, 2 * CB>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
     });
+}
+
+// C (m, n) = A · Bᵀ for a few rows m (up to a few tiles), A (m, k) and B (n, k) row-major
+// (dx = dz · wᵀ at batch 5..64): computed as Cᵀ = B · Aᵀ, which reads B = w in place instead of
+// packing it transposed, then transposed into C (m x n floats: cheap next to n x k reads of w).
+template <class Arch, std::size_t NS = 0, std::size_t KS = 0>
+void gemm_nt_few_rows(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t lda, const float* b,
+                      std::size_t ldb, float* c, std::size_t ldc) {
+    if constexpr (NS != 0) n = NS;
+    if constexpr (KS != 0) k = KS;
+    float* ct = detail::reserve(detail::workspace().result, n * m);  // (n, m)
+    gemm<Arch, layout::row_major, layout::col_major, Linear, NS, 0, KS>(n, m, k, b, ldb, a, lda, ct, m);
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = ct[j * m + i];
 }
 
 }  // namespace ctnn::kernels

@@ -77,12 +77,20 @@ template <class Arch> struct gemm_config<Arch, 1> {
     static constexpr std::size_t MR = 4, NR = 4, KC = 256, MC = 128, NC = 4096;
 };
 
-// How a tile's accumulators start: zero, a broadcast row (the bias), or the current C (later k-blocks).
+// Where the microkernel reads A: a packed micro-panel (kc, MR), or A itself when packing would not
+// pay (a single column panel of C reuses the A block only once), row-major or column-major with
+// stride lda. Unpacked A needs all MR rows to exist; the driver packs a partial last tile instead.
+enum class a_source { packed, row_major, col_major };
+
+// How a tile starts: from zero, from a broadcast row (the bias), or from the current C (later k-blocks;
+// C is then added after the k-loop: C + Σ_block, one fixed order).
 enum class tile_start { zero, row, load };
 
 // C[0:m, 0:n] = start + Ap · Bp, then Act::forward elementwise when `finish` (the last k-block).
-//   ap (kc, MR)  packed A micro-panel, column after column (MR floats per k), zero-padded rows
-//   bp (kc, NR)  packed B micro-panel, row after row (NR floats per k), zero-padded columns, aligned
+//   ap (kc, MR)  packed A micro-panel, column after column (MR floats per k), zero-padded rows;
+//                or (Src != packed) the top-left element of the MR x kc block of A, stride lda
+//   bp (kc, NR)  packed B micro-panel, row after row (NR floats per k), zero-padded columns, aligned;
+//                or (DirectB) the top-left element of the kc x NR block of a row-major B, stride ldb
 //   row (NR)     bias slice, padded to NR (read only when start == row)
 //   c            the tile's top-left element, row stride ldc; m <= MR, n <= NR (edges go through a buffer)
 template <class Arch, std::size_t MR, std::size_t NR> struct gemm_ukernel {
@@ -92,45 +100,56 @@ template <class Arch, std::size_t MR, std::size_t NR> struct gemm_ukernel {
     static constexpr std::size_t NV = NR / W;  // vector accumulators per row
     static_assert(NR % W == 0, "gemm_ukernel<Arch, MR, NR>: NR must be a multiple of the SIMD width");
 
-    template <class Act>
-    static void run(std::size_t kc, const float* ap, const float* bp, tile_start start, const float* row,
-                    bool finish, float* c, std::size_t ldc, std::size_t m, std::size_t n) noexcept {
+    template <class Act, a_source Src = a_source::packed, bool DirectB = false>
+    static void run(std::size_t kc, const float* ap, std::size_t lda, const float* bp, std::size_t ldb, tile_start start,
+                    const float* row, bool finish, float* c, std::size_t ldc, std::size_t m, std::size_t n) noexcept {
+        // Steps through A: to the next row of the tile (a_row) and to the next k (a_k).
+        const std::size_t a_row = Src == a_source::packed ? 1 : Src == a_source::row_major ? lda : 1;
+        const std::size_t a_k = Src == a_source::packed ? MR : Src == a_source::row_major ? 1 : lda;
         const bool full = m == MR && n == NR;
         alignas(64) float edge[MR * NR];  // an edge tile, padded to MR x NR
         float* out = full ? c : edge;
         const std::size_t ld = full ? ldc : NR;
 
+        // A later k-block adds its partial sum to C after the k-loop: C is only prefetched here, so
+        // its (likely L3) latency hides behind the loop instead of stalling the first FMAs.
         vec acc[MR][NV];
+        if (start == tile_start::load) {
+            for (std::size_t i = 0; i < m; ++i) {
+                __builtin_prefetch(c + i * ldc);
+                __builtin_prefetch(c + i * ldc + n - 1);
+            }
+        }
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < NV; ++v) {
+            const vec init = start == tile_start::row ? S::load(row + v * W) : S::zero();
+#pragma GCC unroll 16
+            for (std::size_t i = 0; i < MR; ++i) acc[i][v] = init;
+        }
+
+        // The k-loop: one rank-1 update (column of Ap times row of Bp) per step.
+#pragma GCC unroll 4
+        for (std::size_t p = 0; p < kc; ++p) {
+            vec b[NV];
+#pragma GCC unroll 4
+            for (std::size_t v = 0; v < NV; ++v) b[v] = DirectB ? S::load(bp + v * W) : S::load_aligned(bp + v * W);
+#pragma GCC unroll 16
+            for (std::size_t i = 0; i < MR; ++i) {
+                const vec a = S::broadcast(ap[i * a_row]);
+#pragma GCC unroll 4
+                for (std::size_t v = 0; v < NV; ++v) acc[i][v] = S::fma(a, b[v], acc[i][v]);
+            }
+            ap += a_k;
+            bp += DirectB ? ldb : NR;
+        }
+
         if (start == tile_start::load) {
             if (!full) copy_in(c, ldc, m, n, edge);
 #pragma GCC unroll 16
             for (std::size_t i = 0; i < MR; ++i)
 #pragma GCC unroll 4
-                for (std::size_t v = 0; v < NV; ++v) acc[i][v] = S::load(out + i * ld + v * W);
-        } else {
-#pragma GCC unroll 4
-            for (std::size_t v = 0; v < NV; ++v) {
-                const vec init = start == tile_start::row ? S::load(row + v * W) : S::zero();
-#pragma GCC unroll 16
-                for (std::size_t i = 0; i < MR; ++i) acc[i][v] = init;
-            }
+                for (std::size_t v = 0; v < NV; ++v) acc[i][v] = acc[i][v] + S::load(out + i * ld + v * W);
         }
-
-        // The k-loop: one rank-1 update (column of Ap times row of Bp) per step.
-        for (std::size_t p = 0; p < kc; ++p) {
-            vec b[NV];
-#pragma GCC unroll 4
-            for (std::size_t v = 0; v < NV; ++v) b[v] = S::load_aligned(bp + v * W);
-#pragma GCC unroll 16
-            for (std::size_t i = 0; i < MR; ++i) {
-                const vec a = S::broadcast(ap[i]);
-#pragma GCC unroll 4
-                for (std::size_t v = 0; v < NV; ++v) acc[i][v] = S::fma(a, b[v], acc[i][v]);
-            }
-            ap += MR;
-            bp += NR;
-        }
-
         if (finish) {
 #pragma GCC unroll 16
             for (std::size_t i = 0; i < MR; ++i)

@@ -34,9 +34,12 @@ void pack_a(const float* a, std::size_t lda, std::size_t i0, std::size_t p0, std
             for (std::size_t p = 0; p < kc; ++p) {
                 const float* src = detail::element<LA>(a, lda, i0 + ir, p0 + p);
                 float* out = dst + p * MR;
-                std::size_t r = 0;
-                for (; r < rows; ++r) out[r] = src[r];
-                for (; r < MR; ++r) out[r] = 0.0f;
+                if (rows == MR) {
+#pragma GCC unroll 16
+                    for (std::size_t r = 0; r < MR; ++r) out[r] = src[r];
+                } else {
+                    for (std::size_t r = 0; r < MR; ++r) out[r] = r < rows ? src[r] : 0.0f;
+                }
             }
         } else if (rows == MR) {
             // MR row streams read side by side; the compiler keeps MR pointers in registers.
