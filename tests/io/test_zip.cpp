@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <new>
 #include <string>
 #include <vector>
@@ -110,6 +111,70 @@ Bytes build_zip(const std::vector<RawEntry>& entries) {
     put32(out, directory_offset);
     put16(out, 0);
     return out;
+}
+
+void put64(Bytes& out, std::uint64_t v) {
+    put32(out, static_cast<std::uint32_t>(v));
+    put32(out, static_cast<std::uint32_t>(v >> 32));
+}
+
+// One stored entry whose sizes (and, in the central record, offset) may be 0xFFFFFFFF with the real
+// values in ZIP64 extra fields, as writers do for large files (Python's zipfile for numpy among them).
+Bytes build_zip64_style(const std::string& name, const Bytes& contents, bool local_ff, const Bytes& local_extra,
+                        bool central_ff, const Bytes& central_extra) {
+    const auto crc = static_cast<std::uint32_t>(::crc32(0, contents.data(), static_cast<uInt>(contents.size())));
+    const auto size = static_cast<std::uint32_t>(contents.size());
+    Bytes out;
+    put32(out, 0x04034b50);
+    put16(out, 45);
+    put16(out, 0);
+    put16(out, 0);
+    put16(out, 0);
+    put16(out, 0x21);
+    put32(out, crc);
+    put32(out, local_ff ? 0xFFFFFFFFu : size);
+    put32(out, local_ff ? 0xFFFFFFFFu : size);
+    put16(out, static_cast<std::uint32_t>(name.size()));
+    put16(out, static_cast<std::uint32_t>(local_extra.size()));
+    out.insert(out.end(), name.begin(), name.end());
+    out.insert(out.end(), local_extra.begin(), local_extra.end());
+    out.insert(out.end(), contents.begin(), contents.end());
+    const auto directory_offset = static_cast<std::uint32_t>(out.size());
+    put32(out, 0x02014b50);
+    put16(out, 45);
+    put16(out, 45);
+    put16(out, 0);
+    put16(out, 0);
+    put16(out, 0);
+    put16(out, 0x21);
+    put32(out, crc);
+    put32(out, central_ff ? 0xFFFFFFFFu : size);
+    put32(out, central_ff ? 0xFFFFFFFFu : size);
+    put16(out, static_cast<std::uint32_t>(name.size()));
+    put16(out, static_cast<std::uint32_t>(central_extra.size()));
+    for (int i = 0; i < 3; ++i) put16(out, 0);  // comment, disk, internal attributes
+    put32(out, 0);
+    put32(out, central_ff ? 0xFFFFFFFFu : 0u);
+    out.insert(out.end(), name.begin(), name.end());
+    out.insert(out.end(), central_extra.begin(), central_extra.end());
+    const auto directory_size = static_cast<std::uint32_t>(out.size() - directory_offset);
+    put32(out, 0x06054b50);
+    put16(out, 0);
+    put16(out, 0);
+    put16(out, 1);
+    put16(out, 1);
+    put32(out, directory_size);
+    put32(out, directory_offset);
+    put16(out, 0);
+    return out;
+}
+
+Bytes zip64_extra(std::initializer_list<std::uint64_t> values) {
+    Bytes extra;
+    put16(extra, 0x0001);
+    put16(extra, static_cast<std::uint32_t>(8 * values.size()));
+    for (std::uint64_t v : values) put64(extra, v);
+    return extra;
 }
 
 // Raw deflate of `zeros` zero bytes, streamed through a 1 MiB buffer so the input never exists whole.
@@ -363,6 +428,51 @@ TEST_CASE("Zip.damaged_archives_are_file_errors") {
         Bytes corrupt = compressed;
         corrupt[0] = 0xff;  // block type 3 is invalid
         CHECK(contains(read_error(build_zip({deflated_entry("z", corrupt, 5000, crc)})), "corrupt deflate data"));
+    }
+}
+
+TEST_CASE("Zip.zip64_extra_fields") {
+    const Bytes contents = bytes_of("zip64 sizes");
+    const std::uint64_t n = contents.size();
+    auto read_one = [](const Bytes& archive) {
+        const ZipReader reader(archive, "test.zip");
+        REQUIRE(reader.entries().size() == 1);
+        return reader.read(reader.entries()[0]);
+    };
+    SUBCASE("real sizes in the local ZIP64 field (what numpy writes)") {
+        CHECK(read_one(build_zip64_style("a", contents, false, zip64_extra({n, n}), false, {})) == contents);
+    }
+    SUBCASE("0xFFFFFFFF sizes resolved from the local and central ZIP64 fields") {
+        // Central: uncompressed, compressed, local header offset (the three fields that are 0xFFFFFFFF).
+        CHECK(read_one(build_zip64_style("a", contents, true, zip64_extra({n, n}), true, zip64_extra({n, n, 0}))) ==
+              contents);
+        // Another extra field before the ZIP64 one is skipped.
+        Bytes extra = {0x55, 0x54, 0x01, 0x00, 0x07};  // "UT" timestamp field, 1 byte
+        const Bytes z64 = zip64_extra({n, n, 0});
+        extra.insert(extra.end(), z64.begin(), z64.end());
+        CHECK(read_one(build_zip64_style("a", contents, false, {}, true, extra)) == contents);
+    }
+    SUBCASE("ZIP64 fields that are missing, short or lying") {
+        CHECK(contains(read_error(build_zip64_style("a", contents, false, {}, true, {})), "no ZIP64 extra field"));
+        CHECK(contains(read_error(build_zip64_style("a", contents, true, {}, false, {})), "no ZIP64 extra field"));
+        CHECK(contains(read_error(build_zip64_style("a", contents, false, {}, true, zip64_extra({n, n}))),
+                       "ZIP64 extra field is too short"));
+        CHECK(contains(read_error(build_zip64_style("a", contents, true, zip64_extra({n, 1u << 31}), true,
+                                                    zip64_extra({n, 1u << 31, 0}))),
+                       "runs into the central directory"));
+        CHECK(contains(read_error(build_zip64_style("a", contents, true, zip64_extra({n, n + 1}), false, {})),
+                       "local header disagrees"));
+        Bytes overrun = zip64_extra({n, n, 0});
+        overrun[2] = 200;  // declared field length beyond the extra area
+        CHECK(contains(read_error(build_zip64_style("a", contents, false, {}, true, overrun)), "overruns"));
+    }
+    SUBCASE("an end record claiming more entries than its directory can hold") {
+        Bytes archive = build_zip64_style("a", contents, false, {}, false, {});
+        archive[archive.size() - 12] = 0xE8;  // 1000 entries (both counts)
+        archive[archive.size() - 11] = 0x03;
+        archive[archive.size() - 14] = 0xE8;
+        archive[archive.size() - 13] = 0x03;
+        CHECK(contains(read_error(archive), "cannot hold 1000 entries"));
     }
 }
 
