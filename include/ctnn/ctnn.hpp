@@ -30,3 +30,8 @@
 #include "ctnn/model/fit_options.hpp"
 #include "ctnn/model/model.hpp"
 #include "ctnn/model/sequential.hpp"
+
+#include "ctnn/datasets/mnist.hpp"
+#include "ctnn/io/idx.hpp"
+#include "ctnn/io/npz.hpp"
+#include "ctnn/tensorboard/event_writer.hpp"

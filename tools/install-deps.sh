@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything ctnn's build, tests, examples and benchmarks need on Debian 12 (run as root).
+# Pass --with-torch to add Debian's PyTorch for the side-by-side comparison (large: ~1 GB).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  meson ninja-build g++ pkg-config cmake            # build
+  libxtensor-dev libxsimd-dev zlib1g-dev            # the library's own dependencies
+  doctest-dev libbenchmark-dev                      # tests, benchmarks
+  python3 python3-numpy python3-protobuf protobuf-compiler  # independent decoders used by tests
+  clang-14 libclang-rt-14-dev                       # libFuzzer targets
+  dataset-fashion-mnist                             # the examples' default data (/usr/share/datasets/fashion-mnist)
+)
+if [[ "${1:-}" == "--with-torch" ]]; then packages+=(python3-torch); fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "install-deps: all ${#packages[@]} packages present"
