@@ -161,5 +161,7 @@ TEST_CASE("protobuf.field_reader_rejects_malformed_input") {
         REQUIRE(reader.next(f));
         CHECK_THROWS_WITH_AS(pb::expect_wire(f, pb::WireType::fixed64, "Event.wall_time"),
                              doctest::Contains("Event.wall_time"), pb::parse_error);
+        CHECK_THROWS_AS((void)f.as_double(), pb::parse_error);  // a varint read as fixed64
+        CHECK_THROWS_AS((void)f.as_float(), pb::parse_error);
     }
 }

@@ -158,11 +158,28 @@ struct Field {
     std::size_t offset = 0;    // of the tag, within the message
 
     std::int64_t as_int64() const { return static_cast<std::int64_t>(varint); }
-    std::uint32_t as_fixed32() const { return load_le32(bytes.data()); }
-    std::uint64_t as_fixed64() const { return load_le64(bytes.data()); }
+    std::uint32_t as_fixed32() const {
+        check_width(4);
+        return load_le32(bytes.data());
+    }
+    std::uint64_t as_fixed64() const {
+        check_width(8);
+        return load_le64(bytes.data());
+    }
     float as_float() const { return std::bit_cast<float>(as_fixed32()); }
     double as_double() const { return std::bit_cast<double>(as_fixed64()); }
+
+private:
+    // Reading a varint or length-delimited field as a fixed one would read the wrong bytes.
+    void check_width(std::size_t width) const;
 };
+
+inline void Field::check_width(std::size_t width) const {
+    const WireType expected = width == 4 ? WireType::fixed32 : WireType::fixed64;
+    if (wire != expected || bytes.size() != width)
+        throw parse_error(offset, "field " + std::to_string(number) + ": expected a " + std::to_string(width) +
+                                      "-byte fixed field, found another wire type");
+}
 
 inline const char* wire_type_name(WireType wire) {
     switch (wire) {
