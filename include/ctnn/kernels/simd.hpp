@@ -13,6 +13,9 @@
 #include <type_traits>
 
 #include <xsimd/xsimd.hpp>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 // `#pragma omp` through a macro, so builds without -fopenmp neither warn (-Wunknown-pragmas is an
 // error here) nor change results: every parallel loop has a static schedule over fixed chunks.
@@ -59,6 +62,14 @@ inline batch splat(vector_lane, float v) noexcept { return batch(v); }
 // A byte mask (0 = false, anything else = true) as the lane's condition.
 inline bool load_mask(scalar_lane, const std::uint8_t* p) noexcept { return *p != 0; }
 inline xsimd::batch_bool<float, arch> load_mask(vector_lane, const std::uint8_t* p) noexcept {
+#if defined(__AVX2__)
+    if constexpr (lanes == 8) {
+        // xsimd 8 widens bytes to floats one at a time (8 scalar converts); AVX2 does it in one
+        // instruction. 8 lanes + __AVX2__ means the avx2 / fma3<avx2> arch.
+        const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+        return batch(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes))) != batch(0.0f);
+    }
+#endif
     return xsimd::load_as<float, arch>(p, xsimd::unaligned_mode{}) != batch(0.0f);
 }
 
