@@ -69,12 +69,19 @@ public:
 
     explicit Model(Opt optimizer = {}, LossT loss = {}, Metrics... metrics)
         : optimizer_(std::move(optimizer)), loss_(std::move(loss)), metrics_(std::move(metrics)...) {
-        network_.visit_parameters([&](std::size_t, const std::string&, Parameter& p) { parameters_.push_back(&p); });
+        collect_parameters();
         initialize(0);
     }
-    // Parameters point into network_; a copied model must point into its own copy.
+    // parameters_ point into network_, so a moved model re-points them at its own layers.
+    Model(Model&& other) noexcept(false)
+        : ModelInterface(other), network_(std::move(other.network_)), optimizer_(std::move(other.optimizer_)),
+          loss_(std::move(other.loss_)), metrics_(std::move(other.metrics_)), states_(std::move(other.states_)),
+          rng_(other.rng_) {
+        collect_parameters();
+    }
     Model(const Model&) = delete;
     Model& operator=(const Model&) = delete;
+    Model& operator=(Model&&) = delete;
 
     // Fresh weights (Glorot-uniform kernels, zero biases) and optimizer state from `seed`; the
     // same seed and thread count give the same weights, shuffles, dropout masks and History.
@@ -250,6 +257,20 @@ public:
     std::string layer_name(std::size_t index) const override { return Net::layer_name(index); }
     std::size_t layer_count() const override { return Net::layer_count; }
 
+    std::vector<io::NamedArray> get_weights() const override {
+        std::vector<io::NamedArray> arrays;
+        for (std::size_t i = 0; i < parameters_.size(); ++i) {
+            const Parameter& p = *parameters_[i];
+            arrays.push_back({parameter_names_[i], shape_of(p), std::vector<float>(p.value.begin(), p.value.end())});
+        }
+        return arrays;
+    }
+    void set_weights(const std::vector<io::NamedArray>& arrays) override { set_weights_checked(arrays, "set_weights"); }
+    void save_weights(const std::filesystem::path& path) const override { io::save_npz(path, get_weights()); }
+    void load_weights(const std::filesystem::path& path) override {
+        set_weights_checked(io::load_npz(path), "load_weights(" + path.string() + ")");
+    }
+
 private:
     static constexpr std::size_t metric_count = sizeof...(Metrics);
     static const std::vector<std::string>& raw_metric_names() {  // "raw_accuracy", ...: this batch alone
@@ -286,6 +307,54 @@ private:
         std::size_t count = 0;
     };
     static constexpr std::size_t target_width = LossT::sparse_targets ? 1 : output_size;
+
+    void collect_parameters() {
+        parameters_.clear();
+        parameter_names_.clear();
+        network_.visit_parameters([&](std::size_t, const std::string& layer, Parameter& p) {
+            parameters_.push_back(&p);
+            parameter_names_.push_back(layer + '/' + std::string(p.name));
+        });
+    }
+    static std::vector<std::size_t> shape_of(const Parameter& p) {
+        return p.rank == 1 ? std::vector<std::size_t>{p.shape[0]} : std::vector<std::size_t>{p.shape[0], p.shape[1]};
+    }
+    static std::string shape_text(const std::vector<std::size_t>& shape) {
+        std::string s = "(";
+        for (std::size_t i = 0; i < shape.size(); ++i) {
+            s += i ? ", " : "";
+            s += std::to_string(shape[i]);
+        }
+        return s + (shape.size() == 1 ? ",)" : ")");
+    }
+    // Validates everything before copying anything, so a bad file never leaves half-loaded weights.
+    void set_weights_checked(const std::vector<io::NamedArray>& arrays, const std::string& where) {
+        std::vector<const io::NamedArray*> matched(parameters_.size(), nullptr);
+        for (const io::NamedArray& a : arrays) {
+            const auto it = std::find(parameter_names_.begin(), parameter_names_.end(), a.name);
+            if (it == parameter_names_.end()) {
+                std::string expected;
+                for (const auto& n : parameter_names_) {
+                    expected += expected.empty() ? "" : ", ";
+                    expected += n;
+                }
+                throw std::invalid_argument(where + ": array '" + a.name + "' is not a weight of this network (expected: " +
+                                            expected + ")");
+            }
+            const auto i = static_cast<std::size_t>(it - parameter_names_.begin());
+            if (matched[i] != nullptr) throw std::invalid_argument(where + ": array '" + a.name + "' appears twice");
+            const auto expected_shape = shape_of(*parameters_[i]);
+            if (a.shape != expected_shape || a.values.size() != parameters_[i]->size())
+                throw std::invalid_argument(where + ": array '" + a.name + "' has shape " + shape_text(a.shape) +
+                                            ", expected " + shape_text(expected_shape));
+            matched[i] = &a;
+        }
+        for (std::size_t i = 0; i < matched.size(); ++i)
+            if (matched[i] == nullptr)
+                throw std::invalid_argument(where + ": array '" + parameter_names_[i] + "' is missing");
+        for (std::size_t i = 0; i < matched.size(); ++i)
+            std::copy(matched[i]->values.begin(), matched[i]->values.end(), parameters_[i]->value.begin());
+    }
 
     // One optimisation step on the gathered batch (x_batch_, t_batch_).
     BatchResult train_step(std::size_t count, Rng& dropout_rng) {
@@ -407,6 +476,7 @@ private:
     LossT loss_;
     std::tuple<Metrics...> metrics_;
     std::vector<Parameter*> parameters_;           // into network_, in layer order
+    std::vector<std::string> parameter_names_;     // "dense/kernel", ... (Keras names, weight files)
     std::vector<typename Opt::State> states_;       // one per parameter
     typename Net::Workspace workspace_;
     Buffer x_batch_;                                // (B, In)

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "ctnn/io/npz.hpp"
+
 namespace ctnn {
 
 // What Keras puts in `history.params` (Keras 2 names), handed to `set_params` hooks.
@@ -35,6 +37,15 @@ public:
     virtual std::int64_t iterations() const = 0;  // optimizer steps taken so far
     virtual std::string layer_name(std::size_t index) const = 0;
     virtual std::size_t layer_count() const = 0;
+
+    // Weights by Keras name ("dense/kernel" (In, Out), "dense/bias" (Out,), "dense_1/kernel", ...).
+    virtual std::vector<io::NamedArray> get_weights() const = 0;
+    // Checks every name and shape first; on any mismatch throws and leaves the weights unchanged.
+    virtual void set_weights(const std::vector<io::NamedArray>& arrays) = 0;
+    // .npz (numpy.load reads it), written to a temporary name and renamed into place.
+    virtual void save_weights(const std::filesystem::path& path) const = 0;
+    // Refuses a damaged file, or one made for another network, without touching the weights.
+    virtual void load_weights(const std::filesystem::path& path) = 0;
 
 protected:
     ModelInterface() = default;
