@@ -197,6 +197,42 @@ void small_m_rows(parallel::range cols, std::size_t k, const float* a, std::size
         }
 }
 
+// One row (batch 1): c = bias + a · B over the columns `cols`, streaming B row after row (four at a
+// time) with c as the accumulator: sequential reads suit the prefetchers better than column strips
+// when every element of B is used once. Same summation order as row_ukernel.
+template <class Arch, class Act>
+void single_row(parallel::range cols, std::size_t k, const float* a, const float* b, std::size_t ldb, float* c,
+                const float* bias) {
+    using S = simd_ops<Arch>;
+    using vec = typename S::vec;
+    constexpr std::size_t W = S::width;
+    const std::size_t vec_end = cols.begin + (cols.end - cols.begin) / W * W;
+    for (std::size_t j = cols.begin; j < cols.end; ++j) c[j] = bias ? bias[j] : 0.0f;
+    std::size_t p = 0;
+    for (; p + 4 <= k; p += 4) {
+        const vec a0 = S::broadcast(a[p]), a1 = S::broadcast(a[p + 1]), a2 = S::broadcast(a[p + 2]),
+                  a3 = S::broadcast(a[p + 3]);
+        const float* b0 = b + p * ldb;
+        for (std::size_t j = cols.begin; j < vec_end; j += W) {
+            vec acc = S::load(c + j);
+            acc = S::fma(a0, S::load(b0 + j), acc);
+            acc = S::fma(a1, S::load(b0 + ldb + j), acc);
+            acc = S::fma(a2, S::load(b0 + 2 * ldb + j), acc);
+            acc = S::fma(a3, S::load(b0 + 3 * ldb + j), acc);
+            S::store(c + j, acc);
+        }
+    }
+    for (; p < k; ++p) {
+        const vec a0 = S::broadcast(a[p]);
+        for (std::size_t j = cols.begin; j < vec_end; j += W) S::store(c + j, S::fma(a0, S::load(b + p * ldb + j), S::load(c + j)));
+    }
+    for (std::size_t j = vec_end; j < cols.end; ++j)
+        for (std::size_t q = 0; q < k; ++q) c[j] += a[q] * b[q * ldb + j];
+    std::size_t j = cols.begin;
+    for (; j < vec_end; j += W) S::store(c + j, Act::forward(S::load(c + j)));
+    for (; j < cols.end; ++j) c[j] = Act::forward(c[j]);
+}
+
 // Rows [0, RB) of the small-M inner-product path C = A · Bᵀ over the columns `cols` (rows of B).
 template <class Arch, std::size_t RB, std::size_t CB>
 void small_m_dots(parallel::range cols, std::size_t k, const float* a, std::size_t lda, const float* b,
@@ -258,6 +294,7 @@ void gemm_small_m(std::size_t m, std::size_t n, std::size_t k, const float* a, s
 
     parallel::run(parallel::threads_for(m * n * k), [&](int t, int nt) {
         const parallel::range cols = parallel::split(n, nt, t, grain);
+        if (m == 1) return detail::single_row<Arch, Act>(cols, k, a, b, ldb, c, bias);
         for (std::size_t i = 0; i < m; i += 6) {
             const std::size_t rows = std::min<std::size_t>(6, m - i);
             switch (rows) {
