@@ -11,6 +11,10 @@
 #include <type_traits>
 #include <vector>
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
 #include "ctnn/core/random.hpp"
 #include "ctnn/kernels/loss.hpp"
 #include "ctnn/kernels/reference.hpp"
@@ -112,6 +116,17 @@ TEST_CASE("LossKernels.large_batches_are_summed_row_by_row_in_order") {
     CHECK(kn::sparse_categorical_crossentropy_sum<N>(B, d.p.data(), d.labels.data()) == sparse);
     CHECK(kn::mean_squared_error_sum<N>(B, d.p.data(), d.soft.data()) == mse);
     CHECK(kn::binary_crossentropy_sum<N>(B, d.p.data(), d.soft.data()) == bce);
+#if defined(_OPENMP)
+    // One thread or two: the same bits.
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const double ce_one_thread = kn::categorical_crossentropy_sum<N>(B, d.p.data(), d.onehot.data());
+    omp_set_num_threads(2);
+    const double ce_two_threads = kn::categorical_crossentropy_sum<N>(B, d.p.data(), d.onehot.data());
+    omp_set_num_threads(threads);
+    CHECK(ce_one_thread == ce);
+    CHECK(ce_two_threads == ce);
+#endif
     // And they still agree with the naive twins.
     CHECK(ce == doctest::Approx(ref::categorical_crossentropy_sum_naive<N>(B, d.p.data(), d.onehot.data())).epsilon(1e-6));
     CHECK(kn::argmax_match_count<N>(B, d.p.data(), d.soft.data()) ==

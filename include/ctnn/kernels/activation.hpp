@@ -52,7 +52,7 @@ inline void activation_forward(std::size_t batch, const float* x, float* y) {
             detail::store(y + k, Act::forward(detail::load(l, x + k)));
         });
     } else {
-        if (batch * N <= detail::parallel_threshold) {
+        if (!detail::worth_threads(batch * N)) {
             for (std::size_t r = 0; r < batch; ++r) detail::softmax_row<N>(x + r * N, y + r * N);
             return;
         }
@@ -71,7 +71,7 @@ inline void activation_backward(std::size_t batch, const float* y, float* dy) {
             detail::store(dy + k, detail::load(l, dy + k) * Act::derivative_from_output(detail::load(l, y + k)));
         });
     } else {
-        if (batch * N <= detail::parallel_threshold) {
+        if (!detail::worth_threads(batch * N)) {
             for (std::size_t r = 0; r < batch; ++r) detail::softmax_backward_row<N>(y + r * N, dy + r * N);
             return;
         }

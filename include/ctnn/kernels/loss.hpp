@@ -33,7 +33,7 @@ template <class T> inline T clip_probability(T p) noexcept {
 // a buffer first; both paths add the same numbers in the same order, so they agree bit for bit.
 template <class RowValue> inline double sum_rows(std::size_t batch, std::size_t work, RowValue row_value) {
     double total = 0.0;
-    if (work <= parallel_threshold) {
+    if (!worth_threads(work)) {
         for (std::size_t r = 0; r < batch; ++r) total += row_value(r);
         return total;
     }
@@ -47,7 +47,7 @@ template <class RowValue> inline double sum_rows(std::size_t batch, std::size_t 
 // Number of rows r in [0, batch) with matches(r); integer counts are exact in any order.
 template <class Matches> inline std::size_t count_rows(std::size_t batch, std::size_t work, Matches matches) {
     std::size_t count = 0;
-    if (work <= parallel_threshold) {
+    if (!worth_threads(work)) {
         for (std::size_t r = 0; r < batch; ++r) count += matches(r) ? 1 : 0;
         return count;
     }

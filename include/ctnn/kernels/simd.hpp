@@ -16,6 +16,9 @@
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 // `#pragma omp` through a macro, so builds without -fopenmp neither warn (-Wunknown-pragmas is an
 // error here) nor change results: every parallel loop has a static schedule over fixed chunks.
@@ -40,6 +43,16 @@ inline constexpr std::size_t lanes = batch::size;
 // Below this many elements a kernel stays on one thread: forking costs more than it saves
 // (a 1000x10 softmax or a 32-row loss), above it the loop is memory bound and two cores help.
 inline constexpr std::size_t parallel_threshold = std::size_t{1} << 16;
+// Whether a loop over `work` elements should fork: large enough, more than one thread allowed
+// (OMP_NUM_THREADS=1 skips the region entirely), and not already inside a parallel region.
+inline bool worth_threads(std::size_t work) noexcept {
+#if defined(_OPENMP)
+    return work > parallel_threshold && omp_get_max_threads() > 1 && !omp_in_parallel();
+#else
+    (void)work;
+    return false;
+#endif
+}
 // Elementwise loops are cut into chunks of this many elements (a multiple of every batch size), so
 // the split and hence the results never depend on the number of threads.
 inline constexpr std::size_t parallel_chunk = std::size_t{1} << 14;
@@ -120,7 +133,7 @@ template <class Body> inline void simd_for(std::size_t begin, std::size_t end, B
 // simd_for over [0, n) in fixed chunks, spread over the OpenMP threads when n is large.
 // Only for bodies whose steps are independent (elementwise maps, per-parameter updates).
 template <class Body> inline void simd_for_parallel(std::size_t n, Body body) {
-    if (n <= parallel_threshold) {
+    if (!worth_threads(n)) {
         simd_for(0, n, body);
         return;
     }
