@@ -9,8 +9,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
-#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 #if defined(__AVX2__)
@@ -40,8 +38,10 @@ using arch = xsimd::default_arch;
 using batch = xsimd::batch<float, arch>;
 inline constexpr std::size_t lanes = batch::size;
 
-// Below this many elements a kernel stays on one thread: forking costs more than it saves
-// (a 1000x10 softmax or a 32-row loss), above it the loop is memory bound and two cores help.
+// Below this many elements a kernel stays on one thread: forking costs more than it saves (a
+// 1000x10 softmax, a 32-row loss). Above it, two cores help on an idle machine; on an oversubscribed
+// one every fork may wait a scheduler slice for its second thread (measured ~20 ms per call at load
+// 12 on 2 cores), so there run with OMP_NUM_THREADS=1 (or at least OMP_WAIT_POLICY=passive).
 inline constexpr std::size_t parallel_threshold = std::size_t{1} << 16;
 // Whether a loop over `work` elements should fork: large enough, more than one thread allowed
 // (OMP_NUM_THREADS=1 skips the region entirely), and not already inside a parallel region.
@@ -60,7 +60,6 @@ inline constexpr std::size_t parallel_chunk = std::size_t{1} << 14;
 // Tag selecting the lane type of one loop step: `float` for the scalar tail, `batch` for the body.
 template <class T> struct lane {
     using type = T;
-    static constexpr std::size_t width = std::is_same_v<T, float> ? 1 : lanes;
 };
 using scalar_lane = lane<float>;
 using vector_lane = lane<batch>;
