@@ -55,7 +55,7 @@ void check_product(std::size_t m, std::size_t n, std::size_t k, const float* a, 
     CHECK(bad == 0);
 }
 
-template <layout LA, layout LB>
+template <layout LA, layout LB, class Arch = gemm_arch>
 void run_case(std::size_t m, std::size_t n, std::size_t k, bool with_bias, std::size_t offset) {
     // A (m, k) stored as LA with a padded leading dimension, to catch a wrong stride.
     const std::size_t lda = (LA == layout::row_major ? k : m) + 3, ldb = (LB == layout::row_major ? n : k) + 5;
@@ -67,8 +67,8 @@ void run_case(std::size_t m, std::size_t n, std::size_t k, bool with_bias, std::
     Operand sums(n, offset, 5);
     // Column sums only without bias: a row-major B is then read in place (no pack to sum it in).
     float* colsum = with_bias ? nullptr : sums.data;
-    gemm<gemm_arch, LA, LB, ctnn::Relu>(m, n, k, a.data, lda, b.data, ldb, c.data, ldc, with_bias ? bias.data : nullptr,
-                                        colsum);
+    gemm<Arch, LA, LB, ctnn::Relu>(m, n, k, a.data, lda, b.data, ldb, c.data, ldc, with_bias ? bias.data : nullptr,
+                                   colsum);
     check_product<LA, LB>(m, n, k, a.data, lda, b.data, ldb, c.data, ldc, with_bias ? bias.data : nullptr, true);
     for (std::size_t j = 0; j < n && colsum; ++j) {
         double s = 0, mag = 0;
@@ -114,6 +114,23 @@ TEST_CASE("gemm.blocks") {
     SUBCASE("large") { run_case<layout::row_major, layout::row_major>(250, 333, 515, true, 0); }
     SUBCASE("B in place, several k blocks") { run_case<layout::row_major, layout::row_major>(50, 131, 600, true, 1); }
     SUBCASE("A in place, several k blocks") { run_case<layout::col_major, layout::row_major>(301, 40, 1100, false, 0); }
+}
+
+// The other register widths compiled for this host: the SSE tile (6 x 8) and the generic scalar
+// fallback (4 x 4) that a build without a known SIMD ISA would use.
+#if XSIMD_WITH_SSE2
+#define CTNN_TEST_OTHER_ARCHS generic_arch, xsimd::sse2
+#else
+#define CTNN_TEST_OTHER_ARCHS generic_arch
+#endif
+TEST_CASE_TEMPLATE("gemm.other_arch_edges", Arch, CTNN_TEST_OTHER_ARCHS) {
+    using other = gemm_config<Arch>;
+    for (std::size_t m : {std::size_t{1}, other::MR - 1, other::MR + 1, std::size_t{70}})
+        for (std::size_t n : {std::size_t{1}, other::NR - 1, other::NR + 1, std::size_t{70}}) {
+            run_case<layout::row_major, layout::row_major, Arch>(m, n, 300, true, 1);
+            run_case<layout::row_major, layout::col_major, Arch>(m, n, 9, false, 0);
+            run_case<layout::col_major, layout::row_major, Arch>(m, n, 13, false, 1);
+        }
 }
 
 TEST_CASE("gemm.k_zero_leaves_c_and_zeroes_colsums") {
