@@ -3,7 +3,7 @@
 // An elementwise activation provides `forward(z)` and `derivative_from_output(y)` for both a
 // float and an xsimd batch (one template serves the scalar tail and the vector body). The
 // derivative is written in terms of the output y = f(z), so layers keep only their outputs.
-// Softmax is row-wise, not elementwise; its kernels live in kernels/softmax.hpp.
+// Softmax is row-wise, not elementwise; its kernels live in kernels/activation.hpp.
 #pragma once
 
 #include <cmath>
