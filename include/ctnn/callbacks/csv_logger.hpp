@@ -1,0 +1,116 @@
+// ctnn/callbacks/csv_logger.hpp — CSVLogger: one CSV row per epoch of the epoch logs, byte for
+// byte what Keras 3 writes (keras/src/callbacks/csv_logger.py through Python's csv module):
+//   - header "epoch" + the first epoch's log keys sorted; when none of them starts with "val_",
+//     Keras adds a "val_<key>" column per key (for validation_freq > 1), filled with NA;
+//   - epoch is 0-based; values are Python's repr of the float ("0.5", "1e-05", "nan");
+//   - rows end in "\r\n" (csv.excel's line terminator); fields holding the separator, a quote or
+//     a line break are quoted;
+//   - the file is flushed after every epoch; with append = true the header is written only when
+//     the file is missing or empty.
+// A log file is appended to as training runs, so it is not written atomically.
+#pragma once
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "ctnn/callbacks/monitor.hpp"
+#include "ctnn/core/error.hpp"
+#include "ctnn/core/logs.hpp"
+
+namespace ctnn::callbacks {
+
+class CSVLogger {
+public:
+    explicit CSVLogger(std::filesystem::path filename, char separator = ',', bool append = false)
+        : filename_(std::move(filename)), separator_(separator), append_(append) {
+        if (separator == '"' || separator == '\r' || separator == '\n')
+            throw std::invalid_argument("CSVLogger: separator must not be a quote or a line break; got '" +
+                                        std::string(1, separator) + "'");
+    }
+
+    void on_train_begin(const Logs&) {
+        write_header_ = true;
+        if (append_) {
+            std::error_code ec;
+            const auto size = std::filesystem::file_size(filename_, ec);
+            if (!ec && size > 0) write_header_ = false;
+        }
+        errno = 0;
+        file_.reset(std::fopen(filename_.c_str(), append_ ? "ab" : "wb"));
+        if (!file_)
+            throw file_error(filename_.string(), std::string("CSVLogger: cannot open for ") +
+                                                     (append_ ? "appending" : "writing") + ": " +
+                                                     (errno ? std::strerror(errno) : "unknown error"));
+        keys_.clear();
+        keys_ready_ = false;
+    }
+
+    void on_epoch_end(std::size_t epoch, const Logs& logs) {
+        if (!file_) return;  // on_train_begin was not called (or failed)
+        if (!keys_ready_) {
+            for (const auto& [key, value] : logs) keys_.push_back(key);
+            std::sort(keys_.begin(), keys_.end());
+            const bool has_val = std::any_of(keys_.begin(), keys_.end(), [](const std::string& k) { return k.starts_with("val_"); });
+            if (!has_val && !keys_.empty()) {
+                const std::size_t n = keys_.size();
+                for (std::size_t i = 0; i < n; ++i) keys_.push_back("val_" + keys_[i]);
+            }
+            keys_ready_ = true;
+            if (write_header_) {
+                std::string header = quoted("epoch");
+                for (const auto& key : keys_) header += separator_ + quoted(key);
+                write(header + "\r\n");
+            }
+        }
+        std::string row = std::to_string(epoch);
+        for (const auto& key : keys_)
+            row += separator_ + (logs.contains(key) ? quoted(detail::python_repr(logs.at(key))) : std::string("NA"));
+        write(row + "\r\n");
+        if (std::fflush(file_.get()) != 0)
+            throw file_error(filename_.string(), std::string("CSVLogger: cannot write: ") + std::strerror(errno));
+    }
+
+    void on_train_end(const Logs&) {
+        if (!file_) return;
+        const int status = std::fclose(file_.release());
+        if (status != 0) throw file_error(filename_.string(), std::string("CSVLogger: cannot close: ") + std::strerror(errno));
+    }
+
+    const std::filesystem::path& filename() const noexcept { return filename_; }
+
+private:
+    struct FileCloser {
+        void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+    };
+
+    // Python csv QUOTE_MINIMAL: quote only what would otherwise be misread, doubling quotes.
+    std::string quoted(std::string_view field) const {
+        if (field.find_first_of(std::string{separator_, '"', '\r', '\n'}) == std::string_view::npos) return std::string(field);
+        std::string out = "\"";
+        for (char c : field) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+        return out + '"';
+    }
+    void write(const std::string& text) {
+        if (std::fwrite(text.data(), 1, text.size(), file_.get()) != text.size())
+            throw file_error(filename_.string(), std::string("CSVLogger: cannot write: ") + std::strerror(errno));
+    }
+
+    std::filesystem::path filename_;
+    char separator_;
+    bool append_;
+    bool write_header_ = true;
+    bool keys_ready_ = false;
+    std::vector<std::string> keys_;
+    std::unique_ptr<std::FILE, FileCloser> file_;
+};
+
+}  // namespace ctnn::callbacks
