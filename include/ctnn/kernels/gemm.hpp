@@ -164,15 +164,20 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
     if (colsum) std::copy(sums, sums + n, colsum + r.cols.begin);
 }
 
-// Which share of C thread t of nt computes. Columns when there are enough of them (each thread then
-// packs only its own part of B, and its column sums are its own); otherwise rows, and only thread 0
-// reports the column sums (every thread packs all of B).
-template <class Arch>
+// Which share of C thread t of nt computes. Splitting columns makes every thread pack all of A,
+// splitting rows all of B, so the cheaper duplicate wins: a transposing pack (scalar gathers,
+// row-major A or column-major B) costs about pack_gather_cost times a row-major B copy. A thread
+// that splits columns owns its column sums; on a row split only thread 0 reports them.
+inline constexpr std::size_t pack_gather_cost = 3;
+
+template <class Arch, layout LA, layout LB>
 rect share(std::size_t m, std::size_t n, int t, int nt, bool& owns_colsum) {
     using cfg = gemm_config<Arch>;
     const std::size_t col_grains = (n + cfg::NR - 1) / cfg::NR, row_grains = (m + cfg::MR - 1) / cfg::MR;
-    const auto need = static_cast<std::size_t>(4 * nt);
-    const bool by_cols = col_grains >= need && (n >= m || row_grains < need);
+    const auto need = static_cast<std::size_t>(4 * nt);  // enough tiles per thread to balance
+    const std::size_t a_cost = m * (LA == layout::row_major ? pack_gather_cost : 1);
+    const std::size_t b_cost = n * (LB == layout::col_major ? pack_gather_cost : 1);
+    const bool by_cols = col_grains >= need && (row_grains < need || a_cost <= b_cost);
     owns_colsum = by_cols || t == 0;
     if (by_cols) return {{0, m}, parallel::split(n, nt, t, cfg::NR)};
     return {parallel::split(m, nt, t, cfg::MR), {0, n}};
@@ -275,7 +280,7 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size
 
     parallel::run(parallel::threads_for(m * n * k), [&](int t, int nt) {
         bool owns_colsum = true;
-        const detail::rect r = detail::share<Arch>(m, n, t, nt, owns_colsum);
+        const detail::rect r = detail::share<Arch, LA, LB>(m, n, t, nt, owns_colsum);
         detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias,
                                               owns_colsum ? colsum : nullptr);
     });
