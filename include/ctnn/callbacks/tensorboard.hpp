@@ -26,7 +26,8 @@
 namespace ctnn::callbacks {
 
 // Keras's update_freq: "epoch" (UpdateFreq::epoch), "batch" (UpdateFreq::batch) or an int N
-// (UpdateFreq::every(N): batch scalars at global batch steps N, 2N, ...).
+// (UpdateFreq::every(N): batch scalars at global batch steps N, 2N, ..., as documented and as tf-keras
+// does; Keras 3's record_if tests the step it captured when training began, so it writes every batch).
 class UpdateFreq {
 public:
     static const UpdateFreq epoch;  // epoch scalars only (Keras's default)
@@ -83,8 +84,9 @@ public:
 
     void set_model(ModelInterface& model) { model_ = &model; }
 
-    // Opens log_dir/train (throws ctnn::file_error naming it when it cannot be created), as Keras
-    // opens its train writer here; the validation writer waits for the first validation.
+    // Opens log_dir/train, so an unwritable log dir fails before any training (ctnn::file_error naming
+    // it); Keras opens it here too unless update_freq is epoch. The validation writer waits for the
+    // first validation.
     void on_train_begin() {
         training_ = true;
         global_train_batch_ = 0;
