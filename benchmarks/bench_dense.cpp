@@ -44,8 +44,7 @@ void set_flops(benchmark::State& state, std::size_t m, std::size_t n, std::size_
 }
 
 // y = Act(x · w + b): M = batch, N = Out, K = In.
-template <std::size_t In, std::size_t Out, class Act, bool Naive>
-void forward(benchmark::State& state) {
+template <std::size_t In, std::size_t Out, class Act, bool Naive> void forward(benchmark::State& state) {
     const auto batch = static_cast<std::size_t>(state.range(0));
     auto x = random_buffer(batch * In, 1), w = random_buffer(In * Out, 2), b = random_buffer(Out, 3);
     ctnn::Buffer y(batch * Out);  // (B, Out)
@@ -61,8 +60,7 @@ void forward(benchmark::State& state) {
 }
 
 // dx = dz · wᵀ: M = batch, N = In, K = Out.
-template <std::size_t In, std::size_t Out, bool Naive>
-void backward_data(benchmark::State& state) {
+template <std::size_t In, std::size_t Out, bool Naive> void backward_data(benchmark::State& state) {
     const auto batch = static_cast<std::size_t>(state.range(0));
     auto dz = random_buffer(batch * Out, 4), w = random_buffer(In * Out, 5);
     ctnn::Buffer dx(batch * In);  // (B, In)
@@ -78,8 +76,7 @@ void backward_data(benchmark::State& state) {
 }
 
 // dw = xᵀ · dz, db = Σ dz: M = In, N = Out, K = batch.
-template <std::size_t In, std::size_t Out, bool Naive>
-void backward_weights(benchmark::State& state) {
+template <std::size_t In, std::size_t Out, bool Naive> void backward_weights(benchmark::State& state) {
     const auto batch = static_cast<std::size_t>(state.range(0));
     auto x = random_buffer(batch * In, 6), dz = random_buffer(batch * Out, 7);
     ctnn::Buffer dw(In * Out), db(Out);  // (In, Out), (Out)
@@ -101,8 +98,7 @@ void with_batches(benchmark::internal::Benchmark* bench, std::int64_t max_batch)
 }
 
 // Registers forward / backward_data / backward_weights of Dense<In, Out, Act> and their naive twins.
-template <std::size_t In, std::size_t Out, class Act>
-bool register_dense() {
+template <std::size_t In, std::size_t Out, class Act> bool register_dense() {
     const std::string layer = "<" + std::to_string(In) + "," + std::to_string(Out) + "," + std::string(Act::name) + ">";
     const std::int64_t all = batches.back();
     with_batches(benchmark::RegisterBenchmark(("dense_forward" + layer).c_str(), forward<In, Out, Act, false>), all);
@@ -114,10 +110,11 @@ bool register_dense() {
         benchmark::RegisterBenchmark(("dense_backward_data_naive" + layer).c_str(), backward_data<In, Out, true>),
         naive_max_batch);
     with_batches(
-        benchmark::RegisterBenchmark(("dense_backward_weights" + layer).c_str(), backward_weights<In, Out, false>), all);
-    with_batches(benchmark::RegisterBenchmark(("dense_backward_weights_naive" + layer).c_str(),
-                                              backward_weights<In, Out, true>),
-                 naive_max_batch);
+        benchmark::RegisterBenchmark(("dense_backward_weights" + layer).c_str(), backward_weights<In, Out, false>),
+        all);
+    with_batches(
+        benchmark::RegisterBenchmark(("dense_backward_weights_naive" + layer).c_str(), backward_weights<In, Out, true>),
+        naive_max_batch);
     return true;
 }
 

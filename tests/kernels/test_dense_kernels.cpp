@@ -27,9 +27,7 @@ using namespace ctnn::kernels;
 constexpr std::size_t MR = gemm_config<gemm_arch>::MR, NR = gemm_config<gemm_arch>::NR;
 constexpr double eps = 0x1.0p-24;
 
-template <std::size_t I, std::size_t O> struct Dims {
-    static constexpr std::size_t In = I, Out = O;
-};
+template <std::size_t I, std::size_t O> struct Dims { static constexpr std::size_t In = I, Out = O; };
 
 // n random floats in [-1, 1) starting `offset` floats past a 64-byte boundary.
 struct Data {
@@ -52,8 +50,7 @@ std::vector<std::size_t> batches_for(std::size_t in, std::size_t out) {
 // Bound on |float dot product − exact| for a length-k sum whose terms have absolute sum `mag`.
 double dot_tolerance(std::size_t k, double mag) { return 2.0 * double(k + 2) * eps * mag + 1e-30; }
 
-template <std::size_t In, std::size_t Out, class Act>
-void check_forward(std::size_t batch, std::size_t offset) {
+template <std::size_t In, std::size_t Out, class Act> void check_forward(std::size_t batch, std::size_t offset) {
     Data x(batch * In, offset, 11), w(In * Out, offset, 12), bias(Out, offset, 13);
     Data y(batch * Out, offset, 14), expect(batch * Out, offset, 15);
     dense_forward<In, Out, Act>(batch, x.p, w.p, bias.p, y.p);
@@ -72,8 +69,8 @@ void check_forward(std::size_t batch, std::size_t offset) {
             const double want = expect.p[r * Out + o], got = y.p[r * Out + o];
             // Elementwise activations are 1-Lipschitz here; softmax moves by at most 2·max logit error
             // relatively. Plus a few ulps for the activation's own rounding.
-            const double t = Act::elementwise ? tol[o] + 8 * eps * std::abs(want) + 1e-7
-                                              : want * 2 * row_tol + 1e-6 + 1e-5 * want;
+            const double t =
+                Act::elementwise ? tol[o] + 8 * eps * std::abs(want) + 1e-7 : want * 2 * row_tol + 1e-6 + 1e-5 * want;
             if (!(std::abs(got - want) <= t) && bad++ < 5)
                 FAIL_CHECK(Act::name << " y[" << r << "][" << o << "] = " << got << ", expected " << want << " ± " << t
                                      << " (In=" << In << " Out=" << Out << " batch=" << batch << ")");
@@ -82,8 +79,7 @@ void check_forward(std::size_t batch, std::size_t offset) {
     CHECK(bad == 0);
 }
 
-template <std::size_t In, std::size_t Out>
-void check_backward(std::size_t batch, std::size_t offset) {
+template <std::size_t In, std::size_t Out> void check_backward(std::size_t batch, std::size_t offset) {
     Data x(batch * In, offset, 21), w(In * Out, offset, 22), dz(batch * Out, offset, 23);
     Data dx(batch * In, offset, 24), dw(In * Out, offset, 25), db(Out, offset, 26);
     Data dx_ref(batch * In, offset, 27), dw_ref(In * Out, offset, 28), db_ref(Out, offset, 29);
@@ -134,9 +130,9 @@ bool same_bits(const float* a, const float* b, std::size_t n) { return std::memc
 }  // namespace
 
 // Every remainder of MR and NR on both sides, the model's layers, and sizes below one vector.
-#define CTNN_DENSE_SIZES                                                                                         \
-    Dims<1, 1>, Dims<3, 7>, Dims<7, 3>, Dims<8, 16>, Dims<15, 17>, Dims<16, 15>, Dims<17, 33>, Dims<31, 8>,      \
-        Dims<33, 31>, Dims<MR - 1, NR + 1>, Dims<MR + 1, NR - 1>, Dims<NR, MR>, Dims<100, 10>, Dims<10, 100>,    \
+#define CTNN_DENSE_SIZES                                                                                      \
+    Dims<1, 1>, Dims<3, 7>, Dims<7, 3>, Dims<8, 16>, Dims<15, 17>, Dims<16, 15>, Dims<17, 33>, Dims<31, 8>,   \
+        Dims<33, 31>, Dims<MR - 1, NR + 1>, Dims<MR + 1, NR - 1>, Dims<NR, MR>, Dims<100, 10>, Dims<10, 100>, \
         Dims<784, 1000>, Dims<1000, 500>, Dims<500, 10>
 
 TEST_CASE_TEMPLATE("dense_forward.matches_naive_linear_relu", D, CTNN_DENSE_SIZES) {

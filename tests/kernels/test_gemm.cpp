@@ -22,7 +22,8 @@ constexpr std::size_t MR = cfg::MR, NR = cfg::NR;
 struct Operand {
     ctnn::Buffer storage;
     float* data;
-    Operand(std::size_t n, std::size_t offset, std::uint64_t seed) : storage(n + offset + 1), data(storage.data() + offset) {
+    Operand(std::size_t n, std::size_t offset, std::uint64_t seed)
+        : storage(n + offset + 1), data(storage.data() + offset) {
         ctnn::Rng rng(seed);
         for (auto& v : storage) v = rng.uniform(-1.0f, 1.0f);
     }
@@ -34,9 +35,9 @@ template <layout L> double at(const float* p, std::size_t ld, std::size_t r, std
 
 // Checks c against bias + A · B (Relu applied if relu): error bound 2·K·eps·Σ|a·b| per element,
 // the standard bound for a float dot product of length K, plus a few ulps for the bias.
-template <layout LA, layout LB>
-void check_product(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t lda, const float* b,
-                   std::size_t ldb, const float* c, std::size_t ldc, const float* bias, bool relu) {
+template <layout LA, layout LB> void check_product(std::size_t m, std::size_t n, std::size_t k, const float* a,
+                                                   std::size_t lda, const float* b, std::size_t ldb, const float* c,
+                                                   std::size_t ldc, const float* bias, bool relu) {
     std::size_t bad = 0;
     for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j) {
@@ -91,19 +92,22 @@ const std::vector<std::size_t> edge_sizes = {1, 2, MR - 1, MR, MR + 1, NR - 1, N
 TEST_CASE("gemm.nn_edges") {
     for (std::size_t m : edge_sizes)
         for (std::size_t n : edge_sizes)
-            for (std::size_t k : {std::size_t{1}, std::size_t{7}, std::size_t{33}}) run_case<layout::row_major, layout::row_major>(m, n, k, true, 1);
+            for (std::size_t k : {std::size_t{1}, std::size_t{7}, std::size_t{33}})
+                run_case<layout::row_major, layout::row_major>(m, n, k, true, 1);
 }
 
 TEST_CASE("gemm.nt_edges") {
     for (std::size_t m : edge_sizes)
         for (std::size_t n : edge_sizes)
-            for (std::size_t k : {std::size_t{1}, std::size_t{8}, std::size_t{17}}) run_case<layout::row_major, layout::col_major>(m, n, k, false, 0);
+            for (std::size_t k : {std::size_t{1}, std::size_t{8}, std::size_t{17}})
+                run_case<layout::row_major, layout::col_major>(m, n, k, false, 0);
 }
 
 TEST_CASE("gemm.tn_edges") {
     for (std::size_t m : edge_sizes)
         for (std::size_t n : edge_sizes)
-            for (std::size_t k : {std::size_t{1}, std::size_t{6}, std::size_t{31}}) run_case<layout::col_major, layout::row_major>(m, n, k, false, 1);
+            for (std::size_t k : {std::size_t{1}, std::size_t{6}, std::size_t{31}})
+                run_case<layout::col_major, layout::row_major>(m, n, k, false, 1);
 }
 
 TEST_CASE("gemm.blocks") {
@@ -136,7 +140,8 @@ TEST_CASE_TEMPLATE("gemm.other_arch_edges", Arch, CTNN_TEST_OTHER_ARCHS) {
 TEST_CASE("gemm.k_zero_leaves_c_and_zeroes_colsums") {
     Operand a(8, 0, 1), b(8, 0, 2), c(6, 0, 3), fresh(6, 0, 3);
     std::vector<float> sums(2, 7.0f);
-    gemm<gemm_arch, layout::row_major, layout::row_major, ctnn::Linear>(3, 2, 0, a.data, 1, b.data, 2, c.data, 2, nullptr, sums.data());
+    gemm<gemm_arch, layout::row_major, layout::row_major, ctnn::Linear>(3, 2, 0, a.data, 1, b.data, 2, c.data, 2,
+                                                                        nullptr, sums.data());
     for (std::size_t i = 0; i < 6; ++i) CHECK(c.data[i] == fresh.data[i]);
     CHECK(sums[0] == 0.0f);
     CHECK(sums[1] == 0.0f);
@@ -144,14 +149,17 @@ TEST_CASE("gemm.k_zero_leaves_c_and_zeroes_colsums") {
 
 TEST_CASE("gemm.small_m_paths") {
     for (std::size_t m : {1, 2, 3, 4, 5, 6, 7, 13})
-        for (std::size_t n : {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{9}, NR * 8 + 5, std::size_t{130}}) {
+        for (std::size_t n :
+             {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{9}, NR * 8 + 5, std::size_t{130}}) {
             const std::size_t k = 29;
             Operand a(m * k, 1, m), b(k * n, 1, n), bias(n, 1, 3), c(m * n, 1, 4);
             gemm_small_m<gemm_arch, ctnn::Relu>(m, n, k, a.data, k, b.data, n, c.data, n, bias.data);
-            check_product<layout::row_major, layout::row_major>(m, n, k, a.data, k, b.data, n, c.data, n, bias.data, true);
+            check_product<layout::row_major, layout::row_major>(m, n, k, a.data, k, b.data, n, c.data, n, bias.data,
+                                                                true);
             // NT: B given as (n, k) row-major.
             gemm_small_m_nt<gemm_arch>(m, n, k, a.data, k, b.data, k, c.data, n);
-            check_product<layout::row_major, layout::col_major>(m, n, k, a.data, k, b.data, k, c.data, n, nullptr, false);
+            check_product<layout::row_major, layout::col_major>(m, n, k, a.data, k, b.data, k, c.data, n, nullptr,
+                                                                false);
         }
 }
 

@@ -29,8 +29,8 @@ void dense_forward(std::size_t batch, const float* x, const float* w, const floa
     if (batch <= small_batch_forward)
         gemm_small_m<gemm_arch, Fused, Out, In>(batch, Out, In, x, In, w, Out, y, Out, bias);
     else
-        gemm<gemm_arch, layout::row_major, layout::row_major, Fused, 0, Out, In>(batch, Out, In, x, In, w, Out, y,
-                                                                                 Out, bias);
+        gemm<gemm_arch, layout::row_major, layout::row_major, Fused, 0, Out, In>(batch, Out, In, x, In, w, Out, y, Out,
+                                                                                 bias);
     if constexpr (!Act::elementwise) activation_forward<Out, Act>(batch, y, y);
 }
 

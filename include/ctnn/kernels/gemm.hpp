@@ -80,8 +80,8 @@ struct rect {
 
 // The five loops on the rectangle r of C (one thread's share).
 template <class Arch, layout LA, layout LB, class Act>
-void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, const float* a, std::size_t lda, const float* b,
-                std::size_t ldb, float* c, std::size_t ldc, const float* bias, float* colsum) {
+void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, const float* a, std::size_t lda,
+                const float* b, std::size_t ldb, float* c, std::size_t ldc, const float* bias, float* colsum) {
     using cfg = gemm_config<Arch>;
     constexpr std::size_t MR = cfg::MR, NR = cfg::NR, NC = cfg::NC;
     using ukernel = gemm_ukernel<Arch, MR, NR>;
@@ -170,8 +170,7 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
 // that splits columns owns its column sums; on a row split only thread 0 reports them.
 inline constexpr std::size_t pack_gather_cost = 3;
 
-template <class Arch, layout LA, layout LB>
-rect share(std::size_t m, std::size_t n, int t, int nt, bool& owns_colsum) {
+template <class Arch, layout LA, layout LB> rect share(std::size_t m, std::size_t n, int t, int nt, bool& owns_colsum) {
     using cfg = gemm_config<Arch>;
     const std::size_t col_grains = (n + cfg::NR - 1) / cfg::NR, row_grains = (m + cfg::MR - 1) / cfg::MR;
     const auto need = static_cast<std::size_t>(4 * nt);  // enough tiles per thread to balance
@@ -186,8 +185,8 @@ rect share(std::size_t m, std::size_t n, int t, int nt, bool& owns_colsum) {
 // Rows [0, RB) of the small-M path over the columns `cols`: blocks of NV vectors, then single
 // vectors, then a scalar tail narrower than one vector.
 template <class Arch, class Act, std::size_t RB, std::size_t NV>
-void small_m_rows(parallel::range cols, std::size_t k, const float* a, std::size_t lda, const float* b,
-                  std::size_t ldb, float* c, std::size_t ldc, const float* bias) {
+void small_m_rows(parallel::range cols, std::size_t k, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+                  float* c, std::size_t ldc, const float* bias) {
     constexpr std::size_t W = simd_ops<Arch>::width;
     std::size_t j = cols.begin;
     for (; j + NV * W <= cols.end; j += NV * W)
@@ -205,9 +204,8 @@ void small_m_rows(parallel::range cols, std::size_t k, const float* a, std::size
 // One row (batch 1): c = bias + a · B over the columns `cols`, streaming B row after row (four at a
 // time) with c as the accumulator: sequential reads suit the prefetchers better than column strips
 // when every element of B is used once. Same summation order as row_ukernel.
-template <class Arch, class Act>
-void single_row(parallel::range cols, std::size_t k, const float* a, const float* b, std::size_t ldb, float* c,
-                const float* bias) {
+template <class Arch, class Act> void single_row(parallel::range cols, std::size_t k, const float* a, const float* b,
+                                                 std::size_t ldb, float* c, const float* bias) {
     using S = simd_ops<Arch>;
     using vec = typename S::vec;
     constexpr std::size_t W = S::width;
@@ -229,7 +227,8 @@ void single_row(parallel::range cols, std::size_t k, const float* a, const float
     }
     for (; p < k; ++p) {
         const vec a0 = S::broadcast(a[p]);
-        for (std::size_t j = cols.begin; j < vec_end; j += W) S::store(c + j, S::fma(a0, S::load(b + p * ldb + j), S::load(c + j)));
+        for (std::size_t j = cols.begin; j < vec_end; j += W)
+            S::store(c + j, S::fma(a0, S::load(b + p * ldb + j), S::load(c + j)));
     }
     for (std::size_t j = vec_end; j < cols.end; ++j)
         for (std::size_t q = 0; q < k; ++q) c[j] += a[q] * b[q * ldb + j];
@@ -239,9 +238,9 @@ void single_row(parallel::range cols, std::size_t k, const float* a, const float
 }
 
 // Rows [0, RB) of the small-M inner-product path C = A · Bᵀ over the columns `cols` (rows of B).
-template <class Arch, std::size_t RB, std::size_t CB>
-void small_m_dots(parallel::range cols, std::size_t k, const float* a, std::size_t lda, const float* b,
-                  std::size_t ldb, float* c, std::size_t ldc) {
+template <class Arch, std::size_t RB, std::size_t CB> void small_m_dots(parallel::range cols, std::size_t k,
+                                                                        const float* a, std::size_t lda, const float* b,
+                                                                        std::size_t ldb, float* c, std::size_t ldc) {
     std::size_t j = cols.begin;
     for (; j + CB <= cols.end; j += CB) dot_ukernel<Arch, RB, CB>::run(k, a, lda, b + j * ldb, ldb, c + j, ldc);
     for (; j < cols.end; ++j) dot_ukernel<Arch, RB, 1>::run(k, a, lda, b + j * ldb, ldb, c + j, ldc);
@@ -254,8 +253,8 @@ void small_m_dots(parallel::range cols, std::size_t k, const float* a, std::size
 //   MS, NS, KS: the sizes when known at compile time (0 = run time); they fix block sizes at compile time.
 // Pointers may be unaligned. k == 0 leaves C untouched.
 template <class Arch, layout LA, layout LB, class Act, std::size_t MS = 0, std::size_t NS = 0, std::size_t KS = 0>
-void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t lda, const float* b,
-          std::size_t ldb, float* c, std::size_t ldc, const float* bias = nullptr, float* colsum = nullptr) {
+void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+          float* c, std::size_t ldc, const float* bias = nullptr, float* colsum = nullptr) {
     static_assert(Act::elementwise, "gemm<..., Act>: only elementwise activations can be fused into the tile");
     if constexpr (MS != 0) m = MS;
     if constexpr (NS != 0) n = NS;
@@ -303,12 +302,24 @@ void gemm_small_m(std::size_t m, std::size_t n, std::size_t k, const float* a, s
         for (std::size_t i = 0; i < m; i += 6) {
             const std::size_t rows = std::min<std::size_t>(6, m - i);
             switch (rows) {
-                case 1: detail::small_m_rows<Arch, Act, 1, 8>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias); break;
-                case 2: detail::small_m_rows<Arch, Act, 2, 6>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias); break;
-                case 3: detail::small_m_rows<Arch, Act, 3, 4>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias); break;
-                case 4: detail::small_m_rows<Arch, Act, 4, 3>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias); break;
-                case 5: detail::small_m_rows<Arch, Act, 5, 2>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias); break;
-                default: detail::small_m_rows<Arch, Act, 6, 2>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias); break;
+                case 1:
+                    detail::small_m_rows<Arch, Act, 1, 8>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias);
+                    break;
+                case 2:
+                    detail::small_m_rows<Arch, Act, 2, 6>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias);
+                    break;
+                case 3:
+                    detail::small_m_rows<Arch, Act, 3, 4>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias);
+                    break;
+                case 4:
+                    detail::small_m_rows<Arch, Act, 4, 3>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias);
+                    break;
+                case 5:
+                    detail::small_m_rows<Arch, Act, 5, 2>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias);
+                    break;
+                default:
+                    detail::small_m_rows<Arch, Act, 6, 2>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, bias);
+                    break;
             }
         }
     });
@@ -325,7 +336,8 @@ void gemm_small_m_nt(std::size_t m, std::size_t n, std::size_t k, const float* a
     parallel::run(parallel::threads_for(m * n * k), [&](int t, int nt) {
         const parallel::range cols = parallel::split(n, nt, t, 2 * CB);
         std::size_t i = 0;
-        for (; i + 2 <= m; i += 2) detail::small_m_dots<Arch, 2, CB>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
+        for (; i + 2 <= m; i += 2)
+            detail::small_m_dots<Arch, 2, CB>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
         if (i < m) detail::small_m_dots<Arch, 1, 2 * CB>(cols, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
     });
 }

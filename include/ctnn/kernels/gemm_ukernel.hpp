@@ -20,8 +20,8 @@ namespace ctnn::kernels {
 struct generic_arch {};
 
 // The arch every kernel is compiled for, chosen from -march: avx512f > fma3<avx2> > avx > sse* > generic.
-using gemm_arch = std::conditional_t<std::is_same_v<xsimd::default_arch, xsimd::unavailable>, generic_arch,
-                                     xsimd::default_arch>;
+using gemm_arch =
+    std::conditional_t<std::is_same_v<xsimd::default_arch, xsimd::unavailable>, generic_arch, xsimd::default_arch>;
 
 namespace detail {
 
@@ -101,8 +101,9 @@ template <class Arch, std::size_t MR, std::size_t NR> struct gemm_ukernel {
     static_assert(NR % W == 0, "gemm_ukernel<Arch, MR, NR>: NR must be a multiple of the SIMD width");
 
     template <class Act, a_source Src = a_source::packed, bool DirectB = false>
-    static void run(std::size_t kc, const float* ap, std::size_t lda, const float* bp, std::size_t ldb, tile_start start,
-                    const float* row, bool finish, float* c, std::size_t ldc, std::size_t m, std::size_t n) noexcept {
+    static void run(std::size_t kc, const float* ap, std::size_t lda, const float* bp, std::size_t ldb,
+                    tile_start start, const float* row, bool finish, float* c, std::size_t ldc, std::size_t m,
+                    std::size_t n) noexcept {
         // Steps through A: to the next row of the tile (a_row) and to the next k (a_k).
         const std::size_t a_row = Src == a_source::packed ? 1 : Src == a_source::row_major ? lda : 1;
         const std::size_t a_k = Src == a_source::packed ? MR : Src == a_source::row_major ? 1 : lda;
@@ -182,9 +183,8 @@ template <class Arch, std::size_t RB, std::size_t NV> struct row_ukernel {
     using vec = typename S::vec;
     static constexpr std::size_t W = S::width;
 
-    template <class Act>
-    static void run(std::size_t k, const float* a, std::size_t lda, const float* b, std::size_t ldb,
-                    const float* row, float* c, std::size_t ldc) noexcept {
+    template <class Act> static void run(std::size_t k, const float* a, std::size_t lda, const float* b,
+                                         std::size_t ldb, const float* row, float* c, std::size_t ldc) noexcept {
         vec acc[RB][NV];
 #pragma GCC unroll 16
         for (std::size_t v = 0; v < NV; ++v) {

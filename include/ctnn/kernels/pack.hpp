@@ -24,9 +24,9 @@ template <layout L> inline const float* element(const float* p, std::size_t ld, 
 }  // namespace detail
 
 // Packs A[i0 : i0+mc, p0 : p0+kc] into ceil(mc/MR) micro-panels of (kc, MR): dst[panel][p][r].
-template <class Arch, std::size_t MR, layout LA>
-void pack_a(const float* a, std::size_t lda, std::size_t i0, std::size_t p0, std::size_t mc, std::size_t kc,
-            float* dst) noexcept {
+template <class Arch, std::size_t MR, layout LA> void pack_a(const float* a, std::size_t lda, std::size_t i0,
+                                                             std::size_t p0, std::size_t mc, std::size_t kc,
+                                                             float* dst) noexcept {
     for (std::size_t ir = 0; ir < mc; ir += MR, dst += kc * MR) {
         const std::size_t rows = std::min(MR, mc - ir);
         if constexpr (LA == layout::col_major) {
@@ -57,9 +57,9 @@ void pack_a(const float* a, std::size_t lda, std::size_t i0, std::size_t p0, std
 
 // Packs B[p0 : p0+kc, j0 : j0+nc] into ceil(nc/NR) micro-panels of (kc, NR): dst[panel][p][c].
 // If colsum is given (padded to a multiple of NR), colsum[c] += Σ_p B[p0+p][j0+c], summed in p order.
-template <class Arch, std::size_t NR, layout LB>
-void pack_b(const float* b, std::size_t ldb, std::size_t p0, std::size_t j0, std::size_t kc, std::size_t nc,
-            float* dst, float* colsum) noexcept {
+template <class Arch, std::size_t NR, layout LB> void pack_b(const float* b, std::size_t ldb, std::size_t p0,
+                                                             std::size_t j0, std::size_t kc, std::size_t nc, float* dst,
+                                                             float* colsum) noexcept {
     using S = detail::simd_ops<Arch>;
     using vec = typename S::vec;
     constexpr std::size_t W = S::width, NV = NR / W;
