@@ -218,7 +218,12 @@ def main():
         f"medians; load average {load_before} at start, {load_after} at end ({started}).",
         "Ratios are ctnn / PyTorch (for the GEMM row: ctnn GFLOP/s / PyTorch GFLOP/s).",
     ]
-    command = "benchmarks/compare.sh " + " ".join(shlex.quote(a) for a in sys.argv[1:] if not a.startswith("--build"))
+    passed = sys.argv[1:]
+    for i, a in enumerate(passed):  # the --build pair first, as compare.sh takes it
+        if a == "--build" and i + 1 < len(passed):
+            passed = passed[:i] + passed[i + 2:]
+            break
+    command = shlex.join(["benchmarks/compare.sh", "--build", os.path.relpath(args.build, ROOT)] + passed)
 
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     print()

@@ -95,8 +95,9 @@ def blas_library():
     try:
         with open("/proc/self/maps") as maps:
             for line in maps:
-                if "blas" in line and ".so" in line:
-                    return line.split()[-1]
+                path = line.split()[-1]
+                if "blas" in os.path.basename(path) and ".so" in path:
+                    return path
     except OSError:
         pass
     return "unknown"
