@@ -1,0 +1,315 @@
+// Killed runs (issue 5.4): train_until_killed is SIGKILLed at many instants, some of them while a
+// checkpoint is being written; what it left behind is checked against an uninterrupted run of the
+// same program: every event file parses (at most a truncated tail, never a bad CRC) and its events
+// are a prefix of the complete run's; every checkpoint loads and equals the complete run's
+// checkpoint of that epoch bit for bit; every checkpoint announced as saved is there; leftover
+// temporary files are recognised by io::is_temporary_file and never match the checkpoint names.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ctnn/io/atomic_file.hpp>
+#include <ctnn/tensorboard/event_reader.hpp>
+
+#include "harden_common.hpp"
+#include "harden_test_utils.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace ctnn;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t epochs = 4;
+
+std::string helper_path() {
+    const char* path = std::getenv("CTNN_TRAIN_UNTIL_KILLED");
+    return path ? path : "";
+}
+
+// A running train_until_killed with its stdout on a pipe.
+struct Child {
+    pid_t pid = -1;
+    int out = -1;
+    std::string pending;  // bytes after the last newline
+    std::vector<std::string> lines;
+    bool eof = false;
+};
+
+Child spawn(const fs::path& log_dir, const fs::path& checkpoint_dir) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    const std::string exe = helper_path(), logs = log_dir.string(), ckpts = checkpoint_dir.string(),
+                      count = std::to_string(epochs);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::dup2(fds[1], STDOUT_FILENO);
+        ::close(fds[0]);
+        ::close(fds[1]);
+        const char* argv[] = {exe.c_str(), logs.c_str(), ckpts.c_str(), count.c_str(), nullptr};
+        ::execv(exe.c_str(), const_cast<char* const*>(argv));
+        ::_exit(127);
+    }
+    ::close(fds[1]);
+    return Child{pid, fds[0], {}, {}, false};
+}
+
+// Reads lines until `until(line)` holds, the deadline passes or the child closes its stdout.
+// Returns true if `until` held.
+template <class Until>
+bool read_lines(Child& child, Clock::time_point deadline, Until until) {
+    char buffer[512];
+    while (!child.eof) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) return false;
+        pollfd p{child.out, POLLIN, 0};
+        const int ready = ::poll(&p, 1, static_cast<int>(left));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) return false;
+        const ::ssize_t n = ::read(child.out, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            child.eof = true;
+            return false;
+        }
+        child.pending.append(buffer, static_cast<std::size_t>(n));
+        bool hit = false;
+        for (std::size_t nl; (nl = child.pending.find('\n')) != std::string::npos;) {
+            child.lines.push_back(child.pending.substr(0, nl));
+            child.pending.erase(0, nl + 1);
+            if (until(child.lines.back())) hit = true;
+        }
+        if (hit) return true;
+    }
+    return false;
+}
+
+// Kills (if still running), reaps, and reads whatever the child wrote before it died.
+int finish(Child& child, bool kill) {
+    if (kill) ::kill(child.pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    read_lines(child, Clock::now() + std::chrono::seconds(5), [](const std::string&) { return false; });
+    ::close(child.out);
+    return status;
+}
+
+// Highest N of the lines "saving epoch N" / "epoch N saved".
+struct Progress {
+    std::size_t saving = 0, saved = 0;
+    bool done = false;
+};
+Progress progress_of(const std::vector<std::string>& lines) {
+    Progress p;
+    for (const auto& line : lines) {
+        unsigned n = 0;
+        if (std::sscanf(line.c_str(), "saving epoch %u", &n) == 1) p.saving = std::max<std::size_t>(p.saving, n);
+        else if (std::sscanf(line.c_str(), "epoch %u saved", &n) == 1) p.saved = std::max<std::size_t>(p.saved, n);
+        else if (line == "done") p.done = true;
+    }
+    return p;
+}
+
+// An event without its wall_time, as bytes: two runs of the same training give the same strings.
+std::string describe(const tensorboard::Event& e) {
+    std::string text = "step " + std::to_string(e.step) + " version " + e.file_version.value_or("-");
+    for (const auto& v : e.values) {
+        text += " | " + v.tag + " " + v.plugin_name;
+        if (v.simple_value) text.append(reinterpret_cast<const char*>(&*v.simple_value), sizeof(float));
+        if (v.tensor) text += " dtype " + std::to_string(v.tensor->dtype) + " " + v.tensor->tensor_content;
+    }
+    return text;
+}
+
+std::vector<fs::path> files_in(const fs::path& dir) {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return files;
+    for (const auto& entry : fs::directory_iterator(dir)) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+const std::regex checkpoint_name(R"(ckpt-(\d\d)\.npz)");
+const std::regex temporary_name(R"(\.ckpt-(\d\d)\.npz\.tmp\.\d+\.\d+)");
+
+std::vector<io::NamedArray> load_checkpoint(const fs::path& path) {
+    auto model = hardening::make_killed_model();
+    model.load_weights(path);
+    return model.get_weights();
+}
+
+// What a complete run wrote: its events (described) and each epoch's weights.
+struct Reference {
+    std::vector<std::string> events;
+    std::map<std::size_t, std::vector<io::NamedArray>> checkpoints;  // 1-based epoch -> weights
+    double seconds = 0;
+    double save_seconds = 0;  // one checkpoint save
+};
+
+std::vector<std::string> read_events(const fs::path& train_dir, tensorboard::EventFile* file_out = nullptr) {
+    const auto files = files_in(train_dir);
+    REQUIRE(files.size() == 1);
+    const tensorboard::EventFile file = tensorboard::read_event_file(files[0]);
+    std::vector<std::string> described;
+    for (const auto& e : file.events) described.push_back(describe(e));
+    if (file_out) *file_out = file;
+    return described;
+}
+
+}  // namespace
+
+TEST_CASE("KilledRun.leaves_parseable_logs_and_exact_checkpoints") {
+    REQUIRE_MESSAGE(!helper_path().empty(), "CTNN_TRAIN_UNTIL_KILLED must name the train_until_killed program");
+    hardening::ScratchDir scratch("killed");
+
+    // The uninterrupted run everything is compared with.
+    Reference reference;
+    {
+        const auto start = Clock::now();
+        Child child = spawn(scratch / "ref-logs", scratch / "ref-ckpt");
+        // How long a checkpoint save takes, as seen through the pipe: the odd kills aim inside it.
+        const auto give_up = start + std::chrono::seconds(60);
+        REQUIRE(read_lines(child, give_up, [](const std::string& l) { return l == "saving epoch 2"; }));
+        const auto save_start = Clock::now();
+        REQUIRE(read_lines(child, give_up, [](const std::string& l) { return l == "epoch 2 saved"; }));
+        reference.save_seconds = std::chrono::duration<double>(Clock::now() - save_start).count();
+        const int status = finish(child, false);
+        reference.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        REQUIRE(WIFEXITED(status));
+        REQUIRE(WEXITSTATUS(status) == 0);
+        REQUIRE(progress_of(child.lines).done);
+        tensorboard::EventFile file;
+        reference.events = read_events(scratch / "ref-logs" / "train", &file);
+        REQUIRE(file.status == io::TFRecordStatus::clean_end);
+        REQUIRE(reference.events.size() == 1 + epochs * hardening::events_per_epoch);  // 1: file_version
+        for (std::size_t epoch = 1; epoch <= epochs; ++epoch) {
+            char name[32];
+            std::snprintf(name, sizeof name, "ckpt-%02zu.npz", epoch);
+            reference.checkpoints[epoch] = load_checkpoint(scratch / "ref-ckpt" / name);
+            if (epoch > 1) REQUIRE(!hardening::same_weights(reference.checkpoints[epoch], reference.checkpoints[epoch - 1]));
+        }
+        REQUIRE(files_in(scratch / "ref-ckpt").size() == epochs);
+    }
+    // The complete run is repeatable (what makes the comparison below meaningful).
+    {
+        Child child = spawn(scratch / "again-logs", scratch / "again-ckpt");
+        REQUIRE(finish(child, false) == 0);
+        CHECK(read_events(scratch / "again-logs" / "train") == reference.events);
+        CHECK(hardening::same_weights(load_checkpoint(scratch / "again-ckpt" / "ckpt-04.npz"), reference.checkpoints[4]));
+    }
+
+    // Kills: even runs at a fraction of the reference duration, odd runs at a fraction of a save's
+    // duration after the child announced a checkpoint write (aiming inside AtomicFile's
+    // write/fsync/rename).
+    constexpr int runs = 24;
+    int inside_save = 0, temporaries_seen = 0, complete_temporaries = 0, completed = 0, checkpoints_checked = 0, truncated_tails = 0;
+    for (int run = 0; run < runs; ++run) {
+        CAPTURE(run);
+        const fs::path logs = scratch / ("logs-" + std::to_string(run)), ckpts = scratch / ("ckpt-" + std::to_string(run));
+        Child child = spawn(logs, ckpts);
+        const auto start = Clock::now();
+        const auto give_up = start + std::chrono::seconds(60);
+        if (run % 2 == 0) {
+            const double fraction = 0.05 + 0.9 * double(run / 2) / double(runs / 2);
+            const auto delay = std::chrono::duration<double>(reference.seconds * fraction);
+            read_lines(child, start + std::chrono::duration_cast<Clock::duration>(delay), [](const std::string&) { return false; });
+        } else {
+            const std::size_t target_epoch = 1 + std::size_t(run / 2) % (epochs - 1);
+            const std::string line = "saving epoch " + std::to_string(target_epoch);
+            read_lines(child, give_up, [&](const std::string& l) { return l == line; });
+            const double fraction = double((run / 2) % 6) / 5.0;
+            std::this_thread::sleep_for(std::chrono::duration<double>(reference.save_seconds * fraction));
+        }
+        const int status = finish(child, true);
+        const Progress progress = progress_of(child.lines);
+        if (WIFEXITED(status)) {
+            CHECK(WEXITSTATUS(status) == 0);
+            ++completed;
+        } else {
+            CHECK(WTERMSIG(status) == SIGKILL);
+        }
+        if (progress.saving > progress.saved && !progress.done) ++inside_save;
+
+        // Event file: readable, at most a truncated tail, and the same events as the complete run.
+        if (fs::exists(logs / "train")) {
+            tensorboard::EventFile file;
+            std::vector<std::string> events;
+            CHECK_NOTHROW(events = read_events(logs / "train", &file));
+            CHECK((file.status == io::TFRecordStatus::clean_end || file.status == io::TFRecordStatus::truncated));
+            if (file.status == io::TFRecordStatus::truncated) ++truncated_tails;
+            REQUIRE(events.size() <= reference.events.size());
+            CHECK(std::equal(events.begin(), events.end(), reference.events.begin()));
+            // Records are handed to the OS at each epoch end: nothing of a saved epoch is lost.
+            if (progress.saved > 0)
+                CHECK(events.size() >= 1 + progress.saved * hardening::events_per_epoch);
+        }
+
+        // Checkpoints: exactly the reference weights; temporaries never look like checkpoints.
+        std::size_t highest = 0;
+        for (const fs::path& file : files_in(ckpts)) {
+            const std::string name = file.filename().string();
+            CAPTURE(name);
+            std::smatch match;
+            const bool looks_like_checkpoint = std::regex_match(name, match, checkpoint_name);
+            if (io::is_temporary_file(file)) {
+                ++temporaries_seen;
+                CHECK_FALSE(looks_like_checkpoint);
+                // A half-written temporary is refused with an error naming it, never a crash; a
+                // complete one (killed between fsync and rename) holds that epoch's weights.
+                std::smatch temporary_match;
+                REQUIRE(std::regex_match(name, temporary_match, temporary_name));
+                try {
+                    const auto weights = load_checkpoint(file);
+                    CHECK(hardening::same_weights(weights, reference.checkpoints[std::stoul(temporary_match[1].str())]));
+                    ++complete_temporaries;
+                } catch (const ctnn::file_error& e) {
+                    CHECK(std::string(e.what()).find(file.string()) != std::string::npos);
+                }
+                continue;
+            }
+            REQUIRE(looks_like_checkpoint);
+            const std::size_t epoch = std::stoul(match[1].str());
+            REQUIRE(reference.checkpoints.count(epoch) == 1);
+            std::vector<io::NamedArray> weights;
+            REQUIRE_NOTHROW(weights = load_checkpoint(file));
+            CHECK(hardening::same_weights(weights, reference.checkpoints[epoch]));
+            // Written only once the epoch was announced; at most the one being saved is unannounced.
+            CHECK(epoch <= progress.saving);
+            highest = std::max(highest, epoch);
+            ++checkpoints_checked;
+        }
+        // Nothing announced as saved is lost.
+        CHECK(highest >= progress.saved);
+        for (std::size_t epoch = 1; epoch <= progress.saved; ++epoch) {
+            char name[32];
+            std::snprintf(name, sizeof name, "ckpt-%02zu.npz", epoch);
+            CHECK(fs::exists(ckpts / name));
+        }
+    }
+    MESSAGE("killed runs: " << runs << ", completed before the kill: " << completed << ", kills inside a checkpoint save: "
+                            << inside_save << ", temporary files left: " << temporaries_seen << " (" << complete_temporaries << " complete)"
+                            << ", checkpoints compared: " << checkpoints_checked << ", truncated event tails: "
+                            << truncated_tails << " (reference run " << reference.seconds << " s, one save "
+                            << reference.save_seconds * 1e3 << " ms)");
+    // The point of the odd runs: some kills must land between "saving" and "saved".
+    CHECK(inside_save >= 1);
+    CHECK(checkpoints_checked >= 1);
+}
