@@ -60,7 +60,8 @@ TEST_CASE("EarlyStopping.patience_walkthrough_as_keras") {
         CHECK(es.stopped_epoch() == 2);
         CHECK(out.str().empty());  // verbose 0
     }
-    SUBCASE("patience 0 never stops at epoch 0 even on a worse-than-anything value") {
+    // (Keras's `epoch > 0` guard never decides anything: epoch 0's value is always an improvement.)
+    SUBCASE("the first monitored value is always an improvement, even with patience 0") {
         EarlyStopping es({.monitor = "val_loss", .patience = 0}, out);
         CHECK(drive(es, model, {5.0}).epochs_run == 1);
         CHECK_FALSE(model.stop_training);
