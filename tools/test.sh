@@ -52,4 +52,17 @@ if ((fuzz_seconds > 0)); then
   done
   ((failed == 0)) || { echo "fuzzing found a crash (inputs in tests/fuzz/findings/)"; exit 1; }
 fi
+# One plain summary line over both meson runs (meson's own summary is per run).
+/usr/bin/python3 - build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json <<'PY'
+import json, sys, os
+passed = failed = 0
+for path in sys.argv[1:]:
+    if not os.path.exists(path):
+        continue
+    for line in open(path):
+        result = json.loads(line).get("result")
+        passed += result in ("OK", "EXPECTEDFAIL")
+        failed += result not in ("OK", "EXPECTEDFAIL", "SKIP")
+print(f"meson tests: {passed} passed, {failed} failed")
+PY
 echo "== all tests passed in $((SECONDS - start)) s"
