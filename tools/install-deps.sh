@@ -11,7 +11,8 @@ packages=(
   clang-14 libclang-rt-14-dev                       # libFuzzer targets
   dataset-fashion-mnist                             # the examples' default data (/usr/share/datasets/fashion-mnist)
 )
-if [[ "${1:-}" == "--with-torch" ]]; then packages+=(python3-torch); fi
+# PyTorch links the reference BLAS unless OpenBLAS is installed: the comparison needs both.
+if [[ "${1:-}" == "--with-torch" ]]; then packages+=(python3-torch libopenblas0-pthread); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
