@@ -2,9 +2,14 @@
 // gradient checker that every layer type runs through (as dlib's test_layer).
 #pragma once
 
+#include <atomic>
 #include <cmath>
 #include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -13,7 +18,34 @@
 #include <ctnn/core/random.hpp>
 #include <ctnn/core/tensor.hpp>
 
+#include <unistd.h>
+
 namespace ctnn::testing {
+
+// A fresh scratch directory, unique per process and per object, removed with its contents at scope exit.
+class TempDir {
+public:
+    explicit TempDir(std::string_view prefix = "test") {
+        static std::atomic<int> counter{0};
+        path = std::filesystem::temp_directory_path() / ("ctnn_" + std::string(prefix) + "_" + std::to_string(::getpid()) +
+                                                         "_" + std::to_string(counter++));
+        std::filesystem::remove_all(path);
+        std::filesystem::create_directories(path);
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    std::filesystem::path path;
+};
+
+inline std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 inline std::vector<float> random_vector(std::size_t n, Rng& rng, float lo = -1.0f, float hi = 1.0f) {
     std::vector<float> v(n);

@@ -16,6 +16,8 @@
 
 #include <ctnn/ctnn.hpp>
 
+#include "helpers.hpp"
+
 namespace ctnn::testing {
 
 class FakeModel final : public ModelInterface {
@@ -47,20 +49,7 @@ public:
 };
 
 // A fresh, empty directory under the system temp dir, removed at scope end.
-struct TempDir {
-    std::filesystem::path path;
-    explicit TempDir(const std::string& name) {
-        path = std::filesystem::temp_directory_path() / ("ctnn_cb_" + name + "_" + std::to_string(::getpid()));
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
+// TempDir comes from tests/helpers.hpp.
 
 // 2 -> 4 -> 2 classifier of 10 points on a line; `flipped` swaps the two classes.
 struct TinyNet : Sequential<Dense<2, 4, Tanh>, Dense<4, 2, Softmax>> {};

@@ -20,6 +20,8 @@
 #include <ctnn/ctnn.hpp>
 #include <ctnn/tensorboard/event_reader.hpp>
 
+#include "helpers.hpp"
+
 using namespace ctnn;
 namespace fs = std::filesystem;
 
@@ -54,20 +56,7 @@ struct Data {
 };
 
 // A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path = fs::temp_directory_path() /
-               ("ctnn_test_tensorboard_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
+using ctnn::testing::TempDir;
 
 // What the batch hooks saw, to compare with what TensorBoard wrote.
 struct BatchRecorder {

@@ -15,25 +15,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "helpers.hpp"
+
 namespace fs = std::filesystem;
 using ctnn::io::TFRecordStatus;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path = fs::temp_directory_path() /
-               ("ctnn_test_tfrecord_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
+using ctnn::testing::TempDir;
 
 std::string bytes(std::initializer_list<unsigned> values) {
     std::string s;
@@ -41,10 +30,7 @@ std::string bytes(std::initializer_list<unsigned> values) {
     return s;
 }
 
-std::string read_all(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using ctnn::testing::read_file;
 
 // Event{wall_time=1599759586.0, file_version="brain.Event:2"} and its framed record, from
 // /work/shared/reference/tensorboard_format.md §1 (rustboard doc test).
@@ -131,14 +117,14 @@ TEST_CASE("tfrecord.writer_writes_whole_records") {
             CHECK(writer.bytes_pending() == golden_record.size());
             CHECK(fs::file_size(file) == 0);  // buffered, not yet written
             writer.flush();
-            CHECK(read_all(file) == golden_record);
+            CHECK(read_file(file) == golden_record);
             writer.write("second");
         }  // destructor flushes
         {
             ctnn::io::TFRecordWriter writer(file, ctnn::io::TFRecordOpenMode::append);
             writer.write("third");
         }
-        const std::string contents = read_all(file);
+        const std::string contents = read_file(file);
         const auto result = ctnn::io::read_tfrecords(contents);
         CHECK(result.clean());
         REQUIRE(result.records.size() == 3);
@@ -155,7 +141,7 @@ TEST_CASE("tfrecord.writer_writes_whole_records") {
             writer.close();
             CHECK_THROWS_AS(writer.write("after close"), ctnn::file_error);
         }
-        const std::string contents = read_all(file);
+        const std::string contents = read_file(file);
         const auto result = ctnn::io::read_tfrecords(contents);
         CHECK(result.clean());
         REQUIRE(result.records.size() == 3);
@@ -219,7 +205,7 @@ TEST_CASE("tfrecord.writer_reports_a_full_disk") {
 
         CHECK(message.find(file.string() + ": write failed: File too large") == 0);
         CHECK(fs::file_size(file) == good);
-        const std::string contents = read_all(file);
+        const std::string contents = read_file(file);
         const auto result = ctnn::io::read_tfrecords(contents);
         CHECK(result.clean());
         REQUIRE(result.records.size() == 1);

@@ -13,31 +13,17 @@
 
 #include <unistd.h>
 
+#include "helpers.hpp"
+
 namespace fs = std::filesystem;
 namespace tb = ctnn::tensorboard;
 namespace pb = ctnn::io::protobuf;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path = fs::temp_directory_path() /
-               ("ctnn_test_event_reader_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
+using ctnn::testing::TempDir;
 
-std::string read_all(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using ctnn::testing::read_file;
 
 void write_all(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
 
@@ -94,7 +80,7 @@ TEST_CASE("read_event_file.reports_damage") {
         path = writer.path();
         for (int step = 0; step < 3; ++step) writer.add_scalar("loss", 1.0f / static_cast<float>(step + 1), step);
     }
-    const std::string good = read_all(path);
+    const std::string good = read_file(path);
     const auto clean = tb::read_event_file(path);
     REQUIRE(clean.status == ctnn::io::TFRecordStatus::clean_end);
     REQUIRE(clean.events.size() == 4);

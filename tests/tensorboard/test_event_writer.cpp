@@ -19,24 +19,14 @@
 
 #include <unistd.h>
 
+#include "helpers.hpp"
+
 namespace fs = std::filesystem;
 namespace tb = ctnn::tensorboard;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path = fs::temp_directory_path() /
-               ("ctnn_test_event_writer_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
+using ctnn::testing::TempDir;
 
 std::string bytes(std::initializer_list<unsigned> values) {
     std::string s;
