@@ -88,6 +88,10 @@ public:
     // it); Keras opens it here too unless update_freq is epoch. The validation writer waits for the
     // first validation.
     void on_train_begin() {
+        // A fit that ended in an exception never reached on_train_end: start new files, never reuse
+        // a writer that may have failed (a full disk) or belongs to the earlier run.
+        train_.reset();
+        validation_.reset();
         training_ = true;
         global_train_batch_ = 0;
         batch_tags_.clear();
