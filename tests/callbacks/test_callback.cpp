@@ -7,6 +7,9 @@
 
 #include <ctnn/ctnn.hpp>
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace callbacks_test_callback {
+
 using namespace ctnn;
 
 namespace {
@@ -153,3 +156,5 @@ TEST_CASE("Callbacks.many_at_once_and_learning_rate_changes") {
     CHECK(a.events == b.events);
     CHECK(model.optimizer().learning_rate == doctest::Approx(0.1f / 8));
 }
+
+}  // namespace callbacks_test_callback

@@ -12,6 +12,9 @@
 
 #include "fake_model.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace callbacks_test_csv_logger {
+
 using namespace ctnn;
 using callbacks::CSVLogger;
 using testing::read_text;
@@ -173,3 +176,5 @@ TEST_CASE("CSVLogger.real_fit_reads_back_history") {
         for (std::size_t k = 0; k < keys.size(); ++k) CHECK(std::stod(fields[k + 1]) == h.at(keys[k])[e]);  // exact round trip
     }
 }
+
+}  // namespace callbacks_test_csv_logger

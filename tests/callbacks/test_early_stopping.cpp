@@ -11,6 +11,9 @@
 
 #include "fake_model.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace callbacks_test_early_stopping {
+
 using namespace ctnn;
 using callbacks::EarlyStopping;
 using callbacks::EarlyStoppingOptions;
@@ -238,3 +241,5 @@ TEST_CASE("EarlyStopping.real_fit_stops_and_restores_best_weights") {
     CHECK(testing::same_values(model.get_weights(), recorder.weights[0]));
     CHECK_FALSE(testing::same_values(model.get_weights(), recorder.weights.back()));
 }
+
+}  // namespace callbacks_test_early_stopping

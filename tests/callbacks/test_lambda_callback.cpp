@@ -9,6 +9,9 @@
 
 #include "fake_model.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace callbacks_test_lambda_callback {
+
 using namespace ctnn;
 using callbacks::LambdaCallback;
 
@@ -75,3 +78,5 @@ TEST_CASE("LambdaCallback.optional_and_short_hooks") {
         CHECK(h.epoch.size() == 2);
     }
 }
+
+}  // namespace callbacks_test_lambda_callback

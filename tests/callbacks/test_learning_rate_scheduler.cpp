@@ -12,6 +12,9 @@
 
 #include "fake_model.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace callbacks_test_learning_rate_scheduler {
+
 using namespace ctnn;
 using callbacks::LearningRateScheduler;
 
@@ -102,3 +105,5 @@ TEST_CASE("LearningRateScheduler.real_fit_uses_the_schedule_in_every_batch") {
         CHECK(seen == std::vector<std::size_t>{3, 4});
     }
 }
+
+}  // namespace callbacks_test_learning_rate_scheduler

@@ -13,6 +13,9 @@
 
 #include "fake_model.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace callbacks_test_model_checkpoint {
+
 using namespace ctnn;
 using callbacks::ModelCheckpoint;
 using testing::FakeModel;
@@ -239,3 +242,5 @@ TEST_CASE("ModelCheckpoint.real_fit") {
         CHECK(model.iterations() == 0);
     }
 }
+
+}  // namespace callbacks_test_model_checkpoint

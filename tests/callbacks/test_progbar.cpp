@@ -5,6 +5,9 @@
 
 #include <ctnn/callbacks/progbar.hpp>
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace callbacks_test_progbar {
+
 using namespace ctnn;
 
 TEST_CASE("Progbar.not_a_terminal_prints_one_line_per_epoch") {
@@ -48,3 +51,5 @@ TEST_CASE("Progbar.verbose_2_and_0") {
     CHECK(two.str().find('\r') == std::string::npos);
     CHECK(zero.str().empty());
 }
+
+}  // namespace callbacks_test_progbar

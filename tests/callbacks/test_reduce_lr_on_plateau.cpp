@@ -10,6 +10,9 @@
 
 #include "fake_model.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace callbacks_test_reduce_lr_on_plateau {
+
 using namespace ctnn;
 using callbacks::ReduceLROnPlateau;
 using testing::FakeModel;
@@ -132,3 +135,5 @@ TEST_CASE("ReduceLROnPlateau.real_fit") {
     CHECK(recorder.learning_rates == std::vector<float>{0.5f, 0.25f, 0.125f, 0.0625f});
     CHECK(model.learning_rate() == 0.0625f);
 }
+
+}  // namespace callbacks_test_reduce_lr_on_plateau

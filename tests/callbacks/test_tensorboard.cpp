@@ -22,6 +22,9 @@
 
 #include "helpers.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace callbacks_test_tensorboard {
+
 using namespace ctnn;
 namespace fs = std::filesystem;
 
@@ -386,3 +389,5 @@ TEST_CASE("TensorBoard.unwritable_log_dir_fails_when_training_starts") {
     }
     CHECK(model.iterations() == 0);  // nothing was trained
 }
+
+}  // namespace callbacks_test_tensorboard

@@ -12,6 +12,9 @@
 
 #include "fake_model.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace callbacks_test_terminate_on_nan {
+
 using namespace ctnn;
 using callbacks::TerminateOnNaN;
 
@@ -93,3 +96,5 @@ TEST_CASE("TerminateOnNaN.raise_error_in_fit") {
     CHECK_THROWS_WITH_AS(model.fit(data.x, data.y, {.epochs = 10, .batch_size = 4, .shuffle = false, .verbose = 0}, guard),
                          doctest::Contains(": Invalid loss, terminating training"), std::runtime_error);
 }
+
+}  // namespace callbacks_test_terminate_on_nan

@@ -14,6 +14,9 @@
 #include "ctnn/datasets/mnist.hpp"
 #include "datasets/idx_test_support.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace datasets_test_mnist {
+
 namespace mnist = ctnn::datasets::mnist;
 using ctnn_test::Bytes;
 using ctnn_test::contains;
@@ -225,3 +228,5 @@ TEST_CASE("Mnist.load.fashion_mnist_from_debian") {
     CHECK(xt::amin(xt::sum(data.train.y, {1}))() == 1.0f);
     CHECK(xt::amax(xt::sum(data.train.y, {1}))() == 1.0f);
 }
+
+}  // namespace datasets_test_mnist

@@ -20,6 +20,9 @@
 
 #include "harden_test_utils.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace hardening_test_bad_numbers {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -260,3 +263,5 @@ TEST_CASE("BadNumbers.save_best_only_keeps_the_last_finite_model") {
     CHECK(hardening::same_weights(reloaded.get_weights(), after_first_epoch));
     CHECK(out.str().find("Epoch 3: loss did not improve from") != std::string::npos);
 }
+
+}  // namespace hardening_test_bad_numbers

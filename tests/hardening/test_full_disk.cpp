@@ -20,6 +20,9 @@
 #include "harden_common.hpp"
 #include "harden_test_utils.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace hardening_test_full_disk {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -187,3 +190,5 @@ TEST_CASE("FullDisk.event_write_fails_with_the_path_and_keeps_whole_records") {
     });
     CHECK_MESSAGE(verdict.empty(), verdict);
 }
+
+}  // namespace hardening_test_full_disk

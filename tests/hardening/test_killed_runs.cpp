@@ -29,6 +29,9 @@
 #include "harden_common.hpp"
 #include "harden_test_utils.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace hardening_test_killed_runs {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -326,3 +329,5 @@ TEST_CASE("KilledRun.leaves_parseable_logs_and_exact_checkpoints") {
     CHECK(inside_save >= 1);
     CHECK(checkpoints_checked >= 1);
 }
+
+}  // namespace hardening_test_killed_runs

@@ -18,6 +18,9 @@
 
 #include <doctest/doctest.h>
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace io_test_atomic_file {
+
 namespace fs = std::filesystem;
 using ctnn::io::AtomicFile;
 using ctnn::io::is_temporary_file;
@@ -216,3 +219,5 @@ TEST_CASE("AtomicFile.write_failure_keeps_the_previous_file") {
     CHECK(read_text(target) == "previous weights");
     CHECK(dir.names() == std::vector<std::string>{"weights.npz"});
 }
+
+}  // namespace io_test_atomic_file

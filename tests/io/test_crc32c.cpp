@@ -9,6 +9,9 @@
 #include <string_view>
 #include <vector>
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace io_test_crc32c {
+
 namespace {
 
 // Bit-at-a-time CRC-32C, the definition itself: the oracle for the table and hardware paths.
@@ -77,3 +80,5 @@ TEST_CASE("crc32c.paths_agree_with_bitwise_definition") {
     MESSAGE("built without SSE4.2: only the table path was tested");
 #endif
 }
+
+}  // namespace io_test_crc32c

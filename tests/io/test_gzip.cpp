@@ -8,6 +8,9 @@
 #include "ctnn/io/gzip.hpp"
 #include "datasets/idx_test_support.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace io_test_gzip {
+
 using ctnn_test::Bytes;
 using ctnn_test::contains;
 using ctnn_test::message_of;
@@ -162,3 +165,5 @@ TEST_CASE("Gzip.hostile_input_is_refused_without_large_allocation") {
         CHECK(outcome != "file_error");
     }
 }
+
+}  // namespace io_test_gzip

@@ -9,6 +9,9 @@
 #include "ctnn/io/idx.hpp"
 #include "datasets/idx_test_support.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace io_test_idx {
+
 using ctnn::io::IdxArray;
 using ctnn_test::Bytes;
 using ctnn_test::contains;
@@ -207,3 +210,5 @@ TEST_CASE("Idx.hostile_headers_are_refused_before_any_large_allocation") {
         CHECK(contains(message_of([&] { ctnn::io::decode_idx(packed, "bomb.gz"); }), "bomb.gz: trailing garbage"));
     }
 }
+
+}  // namespace io_test_idx

@@ -9,6 +9,9 @@
 
 #include <doctest/doctest.h>
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace io_test_npy {
+
 using ctnn::io::decode_npy;
 using ctnn::io::encode_npy;
 using ctnn::io::encode_npy_header;
@@ -239,3 +242,5 @@ TEST_CASE("Npy.malformed_files_are_file_errors") {
         CHECK_THROWS_AS(encode_npy_header(too_many), std::invalid_argument);
     }
 }
+
+}  // namespace io_test_npy

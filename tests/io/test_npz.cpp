@@ -20,6 +20,9 @@
 
 #include <doctest/doctest.h>
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace io_test_npz {
+
 namespace fs = std::filesystem;
 using ctnn::io::load_npz;
 using ctnn::io::NamedArray;
@@ -360,3 +363,5 @@ TEST_CASE("Npz.bomb_is_refused_before_allocating") {
         CHECK(WEXITSTATUS(status) == 0);
     }
 }
+
+}  // namespace io_test_npz

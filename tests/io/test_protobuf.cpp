@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace io_test_protobuf {
+
 namespace pb = ctnn::io::protobuf;
 
 namespace {
@@ -165,3 +168,5 @@ TEST_CASE("protobuf.field_reader_rejects_malformed_input") {
         CHECK_THROWS_AS((void)f.as_float(), pb::parse_error);
     }
 }
+
+}  // namespace io_test_protobuf

@@ -17,6 +17,9 @@
 
 #include "helpers.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace io_test_tfrecord {
+
 namespace fs = std::filesystem;
 using ctnn::io::TFRecordStatus;
 
@@ -212,3 +215,5 @@ TEST_CASE("tfrecord.writer_reports_a_full_disk") {
         CHECK(result.records[0] == "kept");
     }
 }
+
+}  // namespace io_test_tfrecord

@@ -21,6 +21,9 @@
 
 #include <doctest/doctest.h>
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace io_test_zip {
+
 using ctnn::io::ZipEntry;
 using ctnn::io::ZipMethod;
 using ctnn::io::ZipReader;
@@ -504,3 +507,5 @@ TEST_CASE("Zip.bombs_are_refused_before_allocating") {
           }) == bad_alloc_thrown);
 #endif
 }
+
+}  // namespace io_test_zip

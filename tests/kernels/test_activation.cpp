@@ -15,6 +15,9 @@
 #include "ctnn/kernels/activation.hpp"
 #include "ctnn/kernels/reference.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace kernels_test_activation {
+
 namespace {
 
 namespace kn = ctnn::kernels;
@@ -235,3 +238,5 @@ TEST_CASE("ActivationKernels.gradient_check_can_fail") {
     CHECK_FALSE(static_cast<bool>(gradient_check<9, WrongSigmoid>(x, w)));
     CHECK(static_cast<bool>(gradient_check<9, ctnn::Sigmoid>(x, w)));
 }
+
+}  // namespace kernels_test_activation

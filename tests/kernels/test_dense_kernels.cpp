@@ -21,6 +21,9 @@
 #include "ctnn/kernels/dense.hpp"
 #include "ctnn/kernels/reference.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace kernels_test_dense_kernels {
+
 namespace {
 
 using namespace ctnn::kernels;

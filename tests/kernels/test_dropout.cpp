@@ -15,6 +15,9 @@
 #include "ctnn/kernels/dropout.hpp"
 #include "ctnn/kernels/reference.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace kernels_test_dropout {
+
 namespace {
 
 namespace kn = ctnn::kernels;
@@ -143,3 +146,5 @@ TEST_CASE("DropoutKernels.forward_by_hand") {
         for (std::size_t k = 0; k < 9; ++k) CHECK(x[k] == want[k]);
     }
 }
+
+}  // namespace kernels_test_dropout

@@ -12,6 +12,9 @@
 #include "ctnn/core/tensor.hpp"
 #include "ctnn/kernels/gemm.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace kernels_test_gemm {
+
 namespace {
 
 using namespace ctnn::kernels;
@@ -177,3 +180,5 @@ TEST_CASE("parallel.split_covers_the_range_on_grain_boundaries") {
             CHECK(expect == n);
         }
 }
+
+}  // namespace kernels_test_gemm

@@ -19,6 +19,9 @@
 #include "ctnn/kernels/loss.hpp"
 #include "ctnn/kernels/reference.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace kernels_test_loss_kernels {
+
 namespace {
 
 namespace kn = ctnn::kernels;
@@ -220,3 +223,5 @@ TEST_CASE("LossKernels.labels_outside_the_classes_are_rejected") {
         CHECK_THROWS_AS((void)kn::argmax_label_match_count<3>(2, p, labels), std::invalid_argument);
     }
 }
+
+}  // namespace kernels_test_loss_kernels

@@ -13,6 +13,9 @@
 #include "ctnn/kernels/optimizer.hpp"
 #include "ctnn/kernels/reference.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace kernels_test_optimizer_kernels {
+
 namespace {
 
 namespace kn = ctnn::kernels;
@@ -156,3 +159,5 @@ TEST_CASE("OptimizerKernels.hand_computed_steps") {
         }
     }
 }
+
+}  // namespace kernels_test_optimizer_kernels

@@ -5,6 +5,9 @@
 
 #include "helpers.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace layers_test_activation {
+
 using namespace ctnn;
 
 TEST_CASE_TEMPLATE("Activation.gradients_match_finite_differences", Act, Linear, Relu, Sigmoid, Tanh, Softmax) {
@@ -27,3 +30,5 @@ TEST_CASE("Activation.softmax_rows_sum_to_one") {
     CHECK(y[2] == doctest::Approx(0.66524096));
     for (int c = 3; c < 6; ++c) CHECK(y[c] == doctest::Approx(1.0 / 3.0));
 }
+
+}  // namespace layers_test_activation

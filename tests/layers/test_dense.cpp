@@ -6,6 +6,9 @@
 
 #include "helpers.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace layers_test_dense {
+
 using namespace ctnn;
 
 TEST_CASE("Dense.compile_time_facts") {
@@ -87,3 +90,5 @@ TEST_CASE("Dense.gradient_check_can_fail") {
     Broken layer;
     CHECK_FALSE(testing::check_layer_gradients(layer, 2).ok);
 }
+
+}  // namespace layers_test_dense

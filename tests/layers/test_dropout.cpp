@@ -6,6 +6,9 @@
 
 #include "helpers.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace layers_test_dropout {
+
 using namespace ctnn;
 
 TEST_CASE("Dropout.keras_rate_means_fraction_dropped") {
@@ -44,3 +47,5 @@ TEST_CASE("Dropout.gradients_match_finite_differences") {
     INFO(check.log);
     CHECK(check.ok);
 }
+
+}  // namespace layers_test_dropout

@@ -10,6 +10,9 @@
 
 #include "helpers.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace losses_test_losses {
+
 using namespace ctnn;
 
 namespace {
@@ -116,3 +119,5 @@ TEST_CASE("Losses.fused_softmax_gradient_equals_chain_rule") {
     kernels::activation_backward<n, Softmax>(batch, p.data(), chained.data());
     for (std::size_t k = 0; k < fused.size(); ++k) CHECK(fused[k] == doctest::Approx(chained[k]).epsilon(1e-4).scale(1e-3));
 }
+
+}  // namespace losses_test_losses

@@ -9,6 +9,9 @@
 
 #include "helpers.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace model_test_model {
+
 using namespace ctnn;
 
 namespace {
@@ -205,3 +208,5 @@ TEST_CASE("Model.nan_inputs_give_nan_loss_not_a_crash") {
     const History h = model.fit(data.x, data.y, {.epochs = 1, .batch_size = 8, .verbose = 0});
     CHECK(std::isnan(h.at("loss").back()));
 }
+
+}  // namespace model_test_model

@@ -5,6 +5,9 @@
 
 #include <ctnn/ctnn.hpp>
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace model_test_sequential {
+
 using namespace ctnn;
 
 namespace {
@@ -72,3 +75,5 @@ TEST_CASE("Sequential.visit_parameters_names_and_order") {
                                             "dense_2/kernel", "dense_2/bias"});
     CHECK(total == MnistMlp::param_count);
 }
+
+}  // namespace model_test_sequential

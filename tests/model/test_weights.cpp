@@ -7,6 +7,9 @@
 
 #include <ctnn/ctnn.hpp>
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace model_test_weights {
+
 using namespace ctnn;
 
 namespace {
@@ -80,3 +83,5 @@ TEST_CASE("Weights.mismatches_are_refused_and_weights_kept") {
     for (std::size_t i = 0; i < before.size(); ++i) CHECK(after[i].values == before[i].values);
     std::filesystem::remove_all(dir);
 }
+
+}  // namespace model_test_weights

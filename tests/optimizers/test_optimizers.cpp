@@ -8,6 +8,9 @@
 #include <ctnn/optimizers/rmsprop.hpp>
 #include <ctnn/optimizers/sgd.hpp>
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace optimizers_test_optimizers {
+
 using namespace ctnn;
 
 namespace {
@@ -83,3 +86,5 @@ TEST_CASE("Optimizers.rmsprop_by_hand") {
     // a = 0.1 * 4 = 0.4; w = 1 - 0.01 * 2 / sqrt(0.4 + 1e-7)
     CHECK(p.value[0] == doctest::Approx(1.0 - 0.02 / std::sqrt(0.4 + 1e-7)));
 }
+
+}  // namespace optimizers_test_optimizers

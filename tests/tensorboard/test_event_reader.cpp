@@ -15,6 +15,9 @@
 
 #include "helpers.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace tensorboard_test_event_reader {
+
 namespace fs = std::filesystem;
 namespace tb = ctnn::tensorboard;
 namespace pb = ctnn::io::protobuf;
@@ -115,3 +118,5 @@ TEST_CASE("read_event_file.reports_damage") {
                              ctnn::file_error);
     }
 }
+
+}  // namespace tensorboard_test_event_reader

@@ -21,6 +21,9 @@
 
 #include "helpers.hpp"
 
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace tensorboard_test_event_writer {
+
 namespace fs = std::filesystem;
 namespace tb = ctnn::tensorboard;
 
@@ -312,3 +315,5 @@ TEST_CASE("EventWriter.unusable_log_dir_is_named") {
     }
     SUBCASE("empty log_dir is API misuse") { CHECK_THROWS_AS(tb::EventWriter(""), std::invalid_argument); }
 }
+
+}  // namespace tensorboard_test_event_writer
