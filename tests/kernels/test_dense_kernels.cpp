@@ -188,17 +188,16 @@ TEST_CASE("dense.results_are_bit_identical_across_calls_and_thread_counts") {
         all(y1.p, dx1.p, dw1.p, db1.p);
         all(y2.p, dx2.p, dw2.p, db2.p);
         on_one_thread([&] { all(y3.p, dx3.p, dw3.p, db3.p); });
-        SUBCASE("twice") {
-            CHECK(same_bits(y1.p, y2.p, batch * Out));
-            CHECK(same_bits(dx1.p, dx2.p, batch * In));
-            CHECK(same_bits(dw1.p, dw2.p, In * Out));
-            CHECK(same_bits(db1.p, db2.p, Out));
-        }
-        SUBCASE("one thread") {
-            CHECK(same_bits(y1.p, y3.p, batch * Out));
-            CHECK(same_bits(dx1.p, dx3.p, batch * In));
-            CHECK(same_bits(dw1.p, dw3.p, In * Out));
-            CHECK(same_bits(db1.p, db3.p, Out));
-        }
+        // Plain checks, not SUBCASEs: doctest reruns the whole case once per subcase.
+        CHECK_MESSAGE(same_bits(y1.p, y2.p, batch * Out), "y differs between two calls");
+        CHECK_MESSAGE(same_bits(dx1.p, dx2.p, batch * In), "dx differs between two calls");
+        CHECK_MESSAGE(same_bits(dw1.p, dw2.p, In * Out), "dw differs between two calls");
+        CHECK_MESSAGE(same_bits(db1.p, db2.p, Out), "db differs between two calls");
+        CHECK_MESSAGE(same_bits(y1.p, y3.p, batch * Out), "y differs on one thread");
+        CHECK_MESSAGE(same_bits(dx1.p, dx3.p, batch * In), "dx differs on one thread");
+        CHECK_MESSAGE(same_bits(dw1.p, dw3.p, In * Out), "dw differs on one thread");
+        CHECK_MESSAGE(same_bits(db1.p, db3.p, Out), "db differs on one thread");
     }
 }
+
+}  // namespace kernels_test_dense_kernels
