@@ -59,6 +59,7 @@ struct gemm_workspace {
     Buffer row;     // (N) bias slice padded to NR
     Buffer colsum;  // (N) column sums of B padded to NR
     Buffer result;  // (N, M) a transposed result, for gemm_nt_few_rows
+    Buffer shared_b;  // (KC, NC) packed B block the calling thread lends its team
 };
 inline gemm_workspace& workspace() {
     thread_local gemm_workspace ws;
@@ -78,10 +79,15 @@ struct rect {
     parallel::range rows, cols;
 };
 
-// The five loops on the rectangle r of C (one thread's share).
+// The five loops on the rectangle r of C (one thread's share). With shared_b (a (KC, NC) buffer of
+// the team, and r holding all columns), thread t of nt packs only its part of each B block, and
+// barriers keep everyone from reading a block before it is complete or repacking it while in use:
+// B is packed once for the team instead of once per thread. Column sums then come from the
+// thread that packed the panel, which stores them into colsum itself.
 template <class Arch, layout LA, layout LB, class Act>
 void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, const float* a, std::size_t lda,
-                const float* b, std::size_t ldb, float* c, std::size_t ldc, const float* bias, float* colsum) {
+                const float* b, std::size_t ldb, float* c, std::size_t ldc, const float* bias, float* colsum,
+                float* shared_b = nullptr, parallel::spin_barrier* team = nullptr, int t = 0, int nt = 1) {
     using cfg = gemm_config<Arch>;
     constexpr std::size_t MR = cfg::MR, NR = cfg::NR, NC = cfg::NC;
     using ukernel = gemm_ukernel<Arch, MR, NR>;
@@ -106,17 +112,26 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
     // microkernel reads A in place; with few row tiles it reads a row-major B in place (except the
     // partial last panel, whose missing columns must not be read), as the small-batch paths need.
     const bool direct_a = n_all <= direct_max_panels * NR;
-    const bool direct_b = LB == layout::row_major && !colsum && m <= direct_b_max_rows;
+    const bool direct_b = !shared_b && LB == layout::row_major && !colsum && m <= direct_b_max_rows;
     constexpr a_source a_src = LA == layout::row_major ? a_source::row_major : a_source::col_major;
-    float* bp = reserve(ws.b, kc_step * std::min(NC, n_pad));  // (KC, NC)
-    float* ap = reserve(ws.a, mc_step * kc_step);              // (MC, KC)
+    float* bp = shared_b ? shared_b : reserve(ws.b, kc_step * std::min(NC, n_pad));  // (KC, NC)
+    float* ap = reserve(ws.a, mc_step * kc_step);                                     // (MC, KC)
 
     for (std::size_t jc = 0; jc < n; jc += NC) {
         const std::size_t nc = std::min(NC, n - jc);
         const std::size_t nc_full = nc / NR * NR;  // columns in full panels
+        // This thread's panels of the shared B block (all of them when B is private).
+        const parallel::range mine = shared_b ? parallel::split((nc + NR - 1) / NR, nt, t, 1) : parallel::range{0, 1};
+        const std::size_t own_begin = shared_b ? std::min(nc, mine.begin * NR) : 0;
+        const std::size_t own_end = shared_b ? std::min(nc, mine.end * NR) : nc;
         for (std::size_t pc = 0; pc < k; pc += kc_step) {
             const std::size_t kc = std::min(kc_step, k - pc);
-            if (!direct_b)
+            if (shared_b) {
+                if (own_begin < own_end)
+                    pack_b<Arch, NR, LB>(b, ldb, pc, jc + own_begin, kc, own_end - own_begin, bp + own_begin * kc,
+                                         sums ? sums + jc + own_begin : nullptr);
+                team->wait();  // the whole block is packed
+            } else if (!direct_b)
                 pack_b<Arch, NR, LB>(b, ldb, pc, r.cols.begin + jc, kc, nc, bp, sums ? sums + jc : nullptr);
             else if (nc_full < nc)
                 pack_b<Arch, NR, LB>(b, ldb, pc, r.cols.begin + jc + nc_full, kc, nc - nc_full, bp + nc_full * kc,
@@ -159,27 +174,27 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
                     }
                 }
             }
+            if (shared_b) team->wait();  // nobody still reads the block the next pc repacks
         }
+        if (shared_b && sums) std::copy(sums + jc + own_begin, sums + jc + own_end, colsum + jc + own_begin);
     }
-    if (colsum) std::copy(sums, sums + n, colsum + r.cols.begin);
+    if (!shared_b && colsum) std::copy(sums, sums + n, colsum + r.cols.begin);
 }
 
-// Which share of C thread t of nt computes. Splitting columns makes every thread pack all of A,
-// splitting rows all of B, so the cheaper duplicate wins: a transposing pack (scalar gathers,
-// row-major A or column-major B) costs about pack_gather_cost times a row-major B copy. A thread
-// that splits columns owns its column sums; on a row split only thread 0 reports them.
-inline constexpr std::size_t pack_gather_cost = 3;
+// How the team splits C. By rows with a shared B (each thread packs only its own rows of A and a
+// part of B: nothing is packed twice) whenever there are enough row tiles and B would be packed;
+// otherwise by columns (few rows), each thread then packing all of A. Few rows and few columns
+// (a single thread's work, really) falls back to rows with private B panels.
+enum class split_kind { rows_shared_b, rows, cols };
 
-template <class Arch, layout LA, layout LB> rect share(std::size_t m, std::size_t n, int t, int nt, bool& owns_colsum) {
+template <class Arch, layout LB>
+split_kind choose_split(std::size_t m, std::size_t n, int nt, bool direct_b) {
     using cfg = gemm_config<Arch>;
     const std::size_t col_grains = (n + cfg::NR - 1) / cfg::NR, row_grains = (m + cfg::MR - 1) / cfg::MR;
     const auto need = static_cast<std::size_t>(4 * nt);  // enough tiles per thread to balance
-    const std::size_t a_cost = m * (LA == layout::row_major ? pack_gather_cost : 1);
-    const std::size_t b_cost = n * (LB == layout::col_major ? pack_gather_cost : 1);
-    const bool by_cols = col_grains >= need && (row_grains < need || a_cost <= b_cost);
-    owns_colsum = by_cols || t == 0;
-    if (by_cols) return {{0, m}, parallel::split(n, nt, t, cfg::NR)};
-    return {parallel::split(m, nt, t, cfg::MR), {0, n}};
+    if (nt > 1 && row_grains >= need && !direct_b) return split_kind::rows_shared_b;
+    if (col_grains >= need) return split_kind::cols;
+    return split_kind::rows;
 }
 
 // Rows [0, RB) of the small-M path over the columns `cols`: blocks of NV vectors, then single
@@ -277,11 +292,31 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size
     const std::size_t kc_step = KS != 0 ? (narrow ? kc_static_narrow : kc_static)
                                         : detail::balanced_block(k, narrow ? 4 * cfg::KC : cfg::KC, 1);
 
-    parallel::run(parallel::threads_for(m * n * k), [&](int t, int nt) {
-        bool owns_colsum = true;
-        const detail::rect r = detail::share<Arch, LA, LB>(m, n, t, nt, owns_colsum);
-        detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias,
-                                              owns_colsum ? colsum : nullptr);
+    // The same test as gemm_block's: a few rows read a row-major B in place, unpacked.
+    const bool direct_b = LB == layout::row_major && !colsum && m <= detail::direct_b_max_rows;
+    const int threads = parallel::threads_for(m * n * k);
+    const detail::split_kind split = detail::choose_split<Arch, LB>(m, n, threads, direct_b);
+    float* shared_b = split == detail::split_kind::rows_shared_b
+                          ? detail::reserve(detail::workspace().shared_b,
+                                            kc_step * std::min(cfg::NC, detail::round_up_to(n, cfg::NR)))
+                          : nullptr;
+
+    parallel::spin_barrier team(threads);
+    parallel::run(threads, [&](int t, int nt) {
+        detail::split_kind how = split;
+        if (how == detail::split_kind::rows_shared_b && nt != threads) how = detail::split_kind::rows;  // fewer granted
+        if (how == detail::split_kind::cols) {
+            const detail::rect r{{0, m}, parallel::split(n, nt, t, cfg::NR)};
+            detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum);
+        } else {
+            const detail::rect r{parallel::split(m, nt, t, cfg::MR), {0, n}};
+            if (how == detail::split_kind::rows_shared_b)
+                detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, shared_b,
+                                                      &team, t, nt);
+            else  // private B: every thread sums all columns, thread 0 reports them
+                detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias,
+                                                      t == 0 ? colsum : nullptr);
+        }
     });
 }
 
