@@ -187,7 +187,7 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
 // (a single thread's work, really) falls back to rows with private B panels.
 enum class split_kind { rows_shared_b, rows, cols };
 
-template <class Arch, layout LB>
+template <class Arch>
 split_kind choose_split(std::size_t m, std::size_t n, int nt, bool direct_b) {
     using cfg = gemm_config<Arch>;
     const std::size_t col_grains = (n + cfg::NR - 1) / cfg::NR, row_grains = (m + cfg::MR - 1) / cfg::MR;
@@ -295,7 +295,7 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size
     // The same test as gemm_block's: a few rows read a row-major B in place, unpacked.
     const bool direct_b = LB == layout::row_major && !colsum && m <= detail::direct_b_max_rows;
     const int threads = parallel::threads_for(m * n * k);
-    const detail::split_kind split = detail::choose_split<Arch, LB>(m, n, threads, direct_b);
+    const detail::split_kind split = detail::choose_split<Arch>(m, n, threads, direct_b);
     float* shared_b = split == detail::split_kind::rows_shared_b
                           ? detail::reserve(detail::workspace().shared_b,
                                             kc_step * std::min(cfg::NC, detail::round_up_to(n, cfg::NR)))
