@@ -46,7 +46,7 @@ template <class Body> void run(int threads, Body&& body) {
 
 // A barrier for the `threads` threads of one `run`: waiters spin briefly (arrivals inside a kernel
 // are close together), then yield. OpenMP's own barrier follows OMP_WAIT_POLICY, and PASSIVE (the
-// setting a shared machine needs) makes each one a futex sleep and wake-up of ~50 µs.
+// setting a shared machine needs) makes each one a sleep and a wake-up in the kernel.
 class spin_barrier {
 public:
     explicit spin_barrier(int threads) noexcept : threads_(threads) {}
