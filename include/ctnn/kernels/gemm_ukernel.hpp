@@ -112,14 +112,13 @@ template <class Arch, std::size_t MR, std::size_t NR> struct gemm_ukernel {
         float* out = full ? c : edge;
         const std::size_t ld = full ? ldc : NR;
 
-        // A later k-block adds its partial sum to C after the k-loop: C is only prefetched here, so
-        // its (likely L3) latency hides behind the loop instead of stalling the first FMAs.
+        // C is only prefetched here (for writing: every k-block stores the tile), so its latency, likely
+        // L3's, hides behind the k-loop instead of stalling the first FMAs (a later k-block reads C
+        // after the loop) or the stores at the end (the first k-block, C's lines not in cache yet).
         vec acc[MR][NV];
-        if (start == tile_start::load) {
-            for (std::size_t i = 0; i < m; ++i) {
-                __builtin_prefetch(c + i * ldc);
-                __builtin_prefetch(c + i * ldc + n - 1);
-            }
+        for (std::size_t i = 0; i < m; ++i) {
+            __builtin_prefetch(c + i * ldc, 1);
+            __builtin_prefetch(c + i * ldc + n - 1, 1);
         }
 #pragma GCC unroll 4
         for (std::size_t v = 0; v < NV; ++v) {
