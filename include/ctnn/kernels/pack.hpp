@@ -136,6 +136,23 @@ template <class Arch, std::size_t NR, layout LB> void pack_b(const float* b, std
     using S = detail::simd_ops<Arch>;
     using vec = typename S::vec;
     constexpr std::size_t W = S::width, NV = NR / W;
+    if constexpr (LB == layout::row_major) {
+        // Without sums, the full panels are filled row after row: B is then read sequentially (as
+        // the prefetchers like), not one 64-byte piece per row per panel.
+        const std::size_t full = nc / NR;
+        if (!colsum && full > 1) {
+            for (std::size_t p = 0; p < kc; ++p) {
+                const float* src = b + (p0 + p) * ldb + j0;
+                for (std::size_t panel = 0; panel < full; ++panel)
+#pragma GCC unroll 4
+                    for (std::size_t v = 0; v < NV; ++v)
+                        S::store(dst + panel * kc * NR + p * NR + v * W, S::load(src + panel * NR + v * W));
+            }
+            if (full * NR == nc) return;
+            pack_b<Arch, NR, LB>(b, ldb, p0, j0 + full * NR, kc, nc - full * NR, dst + full * kc * NR, nullptr);
+            return;
+        }
+    }
     for (std::size_t jr = 0; jr < nc; jr += NR, dst += kc * NR) {
         const std::size_t cols = std::min(NR, nc - jr);
         if constexpr (LB == layout::row_major) {
