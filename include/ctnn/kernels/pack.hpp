@@ -136,6 +136,7 @@ template <class Arch, std::size_t NR, layout LB> void pack_b(const float* b, std
     using S = detail::simd_ops<Arch>;
     using vec = typename S::vec;
     constexpr std::size_t W = S::width, NV = NR / W;
+    std::size_t first = 0;  // the first column the panel-by-panel loop below packs
     if constexpr (LB == layout::row_major) {
         // Without sums, the full panels are filled row after row: B is then read sequentially (as
         // the prefetchers like), not one 64-byte piece per row per panel.
@@ -148,12 +149,11 @@ template <class Arch, std::size_t NR, layout LB> void pack_b(const float* b, std
                     for (std::size_t v = 0; v < NV; ++v)
                         S::store(dst + panel * kc * NR + p * NR + v * W, S::load(src + panel * NR + v * W));
             }
-            if (full * NR == nc) return;
-            pack_b<Arch, NR, LB>(b, ldb, p0, j0 + full * NR, kc, nc - full * NR, dst + full * kc * NR, nullptr);
-            return;
+            first = full * NR;
         }
     }
-    for (std::size_t jr = 0; jr < nc; jr += NR, dst += kc * NR) {
+    dst += first * kc;
+    for (std::size_t jr = first; jr < nc; jr += NR, dst += kc * NR) {
         const std::size_t cols = std::min(NR, nc - jr);
         if constexpr (LB == layout::row_major) {
             const float* src = b + p0 * ldb + j0 + jr;
