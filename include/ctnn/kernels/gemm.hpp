@@ -72,8 +72,12 @@ inline float* reserve(Buffer& buf, std::size_t n) {
 
 // Operands spanning at most this many register tiles (MR rows or NR columns) are read in place.
 inline constexpr std::size_t direct_max_panels = 4;
-// A row-major B is read in place when C has at most this many rows (batch 9..64 forward).
+// A row-major B is read in place when C has at most this many rows (batch 9..64 forward), unless
+// its column sums are wanted (they are taken while packing).
 inline constexpr std::size_t direct_b_max_rows = 64;
+template <layout LB> constexpr bool reads_b_in_place(std::size_t rows, const float* colsum) noexcept {
+    return LB == layout::row_major && !colsum && rows <= direct_b_max_rows;
+}
 
 struct rect {
     parallel::range rows, cols;
@@ -112,7 +116,7 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
     // microkernel reads A in place; with few row tiles it reads a row-major B in place (except the
     // partial last panel, whose missing columns must not be read), as the small-batch paths need.
     const bool direct_a = n_all <= direct_max_panels * NR;
-    const bool direct_b = !shared_b && LB == layout::row_major && !colsum && m <= direct_b_max_rows;
+    const bool direct_b = !shared_b && reads_b_in_place<LB>(m, colsum);
     constexpr a_source a_src = LA == layout::row_major ? a_source::row_major : a_source::col_major;
     float* bp = shared_b ? shared_b : reserve(ws.b, kc_step * std::min(NC, n_pad));  // (KC, NC)
     float* ap = reserve(ws.a, mc_step * kc_step);                                     // (MC, KC)
@@ -292,8 +296,8 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size
     const std::size_t kc_step = KS != 0 ? (narrow ? kc_static_narrow : kc_static)
                                         : detail::balanced_block(k, narrow ? 4 * cfg::KC : cfg::KC, 1);
 
-    // The same test as gemm_block's: a few rows read a row-major B in place, unpacked.
-    const bool direct_b = LB == layout::row_major && !colsum && m <= detail::direct_b_max_rows;
+    // Whether a private-B thread with all m rows would read B in place, unpacked (as gemm_block decides).
+    const bool direct_b = detail::reads_b_in_place<LB>(m, colsum);
     const int threads = parallel::threads_for(m * n * k);
     const detail::split_kind split = detail::choose_split<Arch>(m, n, threads, direct_b);
     float* shared_b = split == detail::split_kind::rows_shared_b
