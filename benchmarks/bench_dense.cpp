@@ -91,6 +91,30 @@ template <std::size_t In, std::size_t Out, bool Naive> void backward_weights(ben
     set_flops(state, In, Out, batch);
 }
 
+// Both backward products through dense_backward (what Dense::backward runs), dz with `density_pct`%
+// nonzeros at random places: the sparse path below kernels::sparse_max_density, the GEMMs above, or
+// the GEMMs always when Sparse is false. FLOPS counts the dense products' work (effective rate).
+template <std::size_t In, std::size_t Out, bool Sparse> void backward_both(benchmark::State& state) {
+    const auto batch = static_cast<std::size_t>(state.range(0));
+    const double density = double(state.range(1)) / 100.0;
+    auto x = random_buffer(batch * In, 8), w = random_buffer(In * Out, 9), dz = random_buffer(batch * Out, 10);
+    ctnn::Rng rng(11);
+    for (auto& v : dz)
+        if (rng.uniform(0.0f, 1.0f) >= density) v = 0.0f;
+    ctnn::Buffer dx(batch * In), dw(In * Out), db(Out);
+    k::sparse_products_enabled = Sparse;
+    for (auto _ : state) {
+        k::dense_backward<In, Out>(batch, x.data(), dz.data(), w.data(), dw.data(), db.data(), dx.data());
+        benchmark::DoNotOptimize(dw.data());
+        benchmark::ClobberMemory();
+    }
+    k::sparse_products_enabled = true;
+    const double flops = 4.0 * double(batch) * In * Out;
+    state.counters["FLOPS"] =
+        benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::OneK::kIs1000);
+    state.counters["pct_peak"] = ctnn::bench::percent_of_peak(flops);
+}
+
 void with_batches(benchmark::internal::Benchmark* bench, std::int64_t max_batch) {
     bench->ArgNames({"batch"})->UseRealTime();
     for (std::int64_t b : batches)
@@ -115,6 +139,14 @@ template <std::size_t In, std::size_t Out, class Act> bool register_dense() {
     with_batches(
         benchmark::RegisterBenchmark(("dense_backward_weights_naive" + layer).c_str(), backward_weights<In, Out, true>),
         naive_max_batch);
+    for (bool sparse : {true, false}) {
+        auto* b = benchmark::RegisterBenchmark(
+            ((sparse ? "dense_backward" : "dense_backward_gemm_only") + layer).c_str(),
+            sparse ? backward_both<In, Out, true> : backward_both<In, Out, false>);
+        b->ArgNames({"batch", "density_pct"})->UseRealTime();
+        for (std::int64_t batch : {128, 1000})
+            for (std::int64_t density : {3, 10, 25, 50}) b->Args({batch, density});
+    }
     return true;
 }
 

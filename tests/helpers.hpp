@@ -65,7 +65,7 @@ struct GradientCheck {
 // The forward pass runs in `phase` with the same RNG state each time, so a Dropout mask is fixed.
 template <class L>
 GradientCheck check_layer_gradients(L& layer, std::size_t batch, Phase phase = Phase::training, std::uint64_t seed = 1,
-                                    double tolerance = 2e-2) {
+                                    double tolerance = 2e-2, double upstream_density = 1.0) {
     constexpr std::size_t In = L::input_size, Out = L::output_size;
     Rng rng(seed);
     layer.initialize(rng);
@@ -75,6 +75,9 @@ GradientCheck check_layer_gradients(L& layer, std::size_t batch, Phase phase = P
         for (auto& v : p.value) v += rng.uniform(-0.1f, 0.1f);
     });
     std::vector<float> x = random_vector(batch * In, rng), g = random_vector(batch * Out, rng);
+    // upstream_density < 1 zeroes that fraction of g, as a ReLU or Dropout after the layer would.
+    for (auto& v : g)
+        if (upstream_density < 1.0 && rng.uniform(0.0f, 1.0f) >= upstream_density) v = 0.0f;
     const Rng forward_rng = rng.split();
 
     auto loss = [&]() {

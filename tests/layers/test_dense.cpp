@@ -79,6 +79,16 @@ TEST_CASE_TEMPLATE("Dense.gradients_match_finite_differences", Act, Linear, Relu
     }
 }
 
+// A mostly-zero upstream gradient (a ReLU or Dropout after the layer) sends backward through the
+// sparse products of kernels/sparse.hpp (4% nonzeros, batch 32: well under sparse_max_density).
+TEST_CASE_TEMPLATE("Dense.sparse_backward_gradients_match_finite_differences", Act, Linear, Relu) {
+    Dense<40, 70, Act> layer;
+    const auto check = testing::check_layer_gradients(layer, 32, Phase::training, 3, 2e-2, 0.04);
+    INFO(check.log);
+    CHECK(check.ok);
+    CHECK(check.checked > 100);
+}
+
 TEST_CASE("Dense.gradient_check_can_fail") {
     // The checker must catch a wrong gradient: corrupt one analytic kernel gradient on purpose.
     struct Broken : Dense<3, 2, Linear> {

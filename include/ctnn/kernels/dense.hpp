@@ -5,12 +5,16 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
+#include <vector>
 
 #include "ctnn/activations.hpp"
 #include "ctnn/kernels/activation.hpp"
 #include "ctnn/kernels/gemm.hpp"
+#include "ctnn/kernels/sparse.hpp"
 
 namespace ctnn::kernels {
 
@@ -20,6 +24,25 @@ inline constexpr std::size_t small_batch_forward = 8;
 inline constexpr std::size_t small_batch_backward_data = 4;
 // Up to this many rows dx = dz · wᵀ is computed transposed (w read in place, see gemm_nt_few_rows).
 inline constexpr std::size_t few_rows_backward_data = detail::direct_max_panels * gemm_config<gemm_arch>::NR;
+
+// The sparse backward (kernels/sparse.hpp) runs when at most this fraction of dz is nonzero and the
+// batch has at least sparse_min_batch rows (below, the small-batch GEMM paths are as quick).
+inline constexpr double sparse_max_density = 0.15;
+inline constexpr std::size_t sparse_min_batch = 16;
+// Off: Dense uses the dense GEMMs only (benchmarks of the dense kernels, or one code path wanted).
+inline std::atomic<bool> sparse_products_enabled{true};
+
+namespace detail {
+struct sparse_workspace {
+    sparse_rows dz, dz_t;                // dz (B, Out) and dzᵀ (Out, B) compressed
+    std::vector<std::uint32_t> cursor;  // scratch of transpose
+    Buffer transposed;                  // wᵀ, then dwᵀ (Out, In)
+};
+inline sparse_workspace& sparse_scratch() {
+    thread_local sparse_workspace ws;
+    return ws;
+}
+}  // namespace detail
 
 // y = Act(x · w + bias)        x (B, In), w (In, Out), bias (Out), y (B, Out)
 // Elementwise activations are applied on the register tile; Softmax runs row-wise afterwards.
@@ -58,6 +81,37 @@ void dense_backward_weights(std::size_t batch, const float* x, const float* dz, 
     // xᵀ (In, B) is x read column-major with stride In.
     gemm<gemm_arch, layout::col_major, layout::row_major, Linear, In, Out, 0>(In, Out, batch, x, In, dz, Out, dw, Out,
                                                                               nullptr, db);
+}
+
+// Both backward products of a Dense layer: dw = xᵀ · dz, db = column sums of dz, and dx = dz · wᵀ
+// unless dx is nullptr. When dz is mostly zeros (a ReLU or Dropout after the layer) they are
+// computed from its nonzero entries: dx row by row over rows of wᵀ, dwᵀ = dzᵀ · x likewise.
+// Returns whether it took that sparse path (for tests and benchmarks).
+template <std::size_t In, std::size_t Out>
+bool dense_backward(std::size_t batch, const float* x, const float* dz, const float* w, float* dw, float* db, float* dx) {
+    detail::sparse_workspace& ws = detail::sparse_scratch();
+    const auto max_nonzeros = static_cast<std::size_t>(sparse_max_density * double(batch * Out));
+    if (batch >= sparse_min_batch && sparse_products_enabled.load(std::memory_order_relaxed) &&
+        compress_rows(batch, Out, dz, max_nonzeros, ws.dz)) {
+        float* transposed = detail::reserve(ws.transposed, Out * In);
+        if (dx != nullptr) {
+            transpose_dense<In, Out>(w, transposed);  // wᵀ (Out, In)
+            sparse_times_dense<In>(ws.dz, transposed, nullptr, dx);
+        }
+        transpose(ws.dz, ws.dz_t, ws.cursor);
+        float* dw_t = transposed;
+        sparse_times_dense<In>(ws.dz_t, x, nullptr, dw_t);  // dwᵀ (Out, In)
+        transpose_dense<Out, In>(dw_t, dw);
+        for (std::size_t o = 0; o < Out; ++o) {
+            float sum = 0.0f;
+            for (std::size_t e = ws.dz_t.start[o]; e < ws.dz_t.start[o + 1]; ++e) sum += ws.dz_t.value[e];
+            db[o] = sum;
+        }
+        return true;
+    }
+    dense_backward_weights<In, Out>(batch, x, dz, dw, db);
+    if (dx != nullptr) dense_backward_data<In, Out>(batch, dz, w, dx);
+    return false;
 }
 
 }  // namespace ctnn::kernels

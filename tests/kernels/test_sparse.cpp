@@ -1,0 +1,255 @@
+// Tests of kernels/sparse.hpp and of the sparse path of dense_backward: compression against
+// hand-written matrices, the sparse transpose against compressing the dense transpose, the products
+// against naive dense loops over sizes that hit every chunk edge, and dense_backward (sparse path
+// asserted taken) against the naive twins of the two backward products.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "ctnn/activations.hpp"
+#include "ctnn/core/random.hpp"
+#include "ctnn/kernels/dense.hpp"
+#include "ctnn/kernels/reference.hpp"
+#include "ctnn/kernels/sparse.hpp"
+
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace kernels_test_sparse {
+
+namespace {
+
+using namespace ctnn::kernels;
+
+// (rows, cols) floats in [-1, 1), each kept with probability `density`, else exactly 0.
+std::vector<float> sparse_matrix(std::size_t rows, std::size_t cols, double density, std::uint64_t seed) {
+    ctnn::Rng rng(seed);
+    std::vector<float> m(rows * cols);
+    for (auto& v : m) {
+        const float value = rng.uniform(-1.0f, 1.0f);
+        v = rng.uniform(0.0f, 1.0f) < density ? value : 0.0f;
+    }
+    return m;
+}
+
+std::vector<float> dense_of(const sparse_rows& s) {
+    std::vector<float> m(s.rows * s.cols, 0.0f);
+    for (std::size_t r = 0; r < s.rows; ++r)
+        for (std::size_t e = s.start[r]; e < s.start[r + 1]; ++e) m[r * s.cols + s.index[e]] = s.value[e];
+    return m;
+}
+
+template <std::size_t N, class Act> void check_product(std::size_t m, std::size_t k, double density, bool with_bias) {
+    const std::vector<float> a = sparse_matrix(m, k, density, 1 + m + k), b = sparse_matrix(k, N, 1.0, 2);
+    const std::vector<float> bias = sparse_matrix(1, N, 1.0, 3);
+    sparse_rows s;
+    REQUIRE(compress_rows(m, k, a.data(), m * k, s));
+    std::vector<float> c(m * N, 7.0f);
+    sparse_times_dense<N, Act>(s, b.data(), with_bias ? bias.data() : nullptr, c.data());
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < N; ++j) {
+            double want = with_bias ? bias[j] : 0.0, mag = std::abs(want);
+            for (std::size_t p = 0; p < k; ++p) {
+                want += double(a[i * k + p]) * b[p * N + j];
+                mag += std::abs(double(a[i * k + p]) * b[p * N + j]);
+            }
+            want = Act::forward(float(want));
+            const double tol = 2.0 * double(k + 2) * 0x1.0p-24 * mag + 1e-30;
+            if (!(std::abs(c[i * N + j] - want) <= tol) && bad++ < 5)
+                FAIL_CHECK("c[" << i << "][" << j << "] = " << c[i * N + j] << ", expected " << want << " ± " << tol
+                                << " (N=" << N << " m=" << m << " k=" << k << " density=" << density << ")");
+        }
+    CHECK(bad == 0);
+}
+
+template <std::size_t Rows, std::size_t Cols> void check_transpose_dense() {
+    const std::vector<float> a = sparse_matrix(Rows, Cols, 1.0, 5);
+    std::vector<float> t(Rows * Cols, -1.0f);
+    transpose_dense<Rows, Cols>(a.data(), t.data());
+    std::size_t bad = 0;
+    for (std::size_t r = 0; r < Rows; ++r)
+        for (std::size_t c = 0; c < Cols; ++c) bad += t[c * Rows + r] != a[r * Cols + c];
+    CHECK_MESSAGE(bad == 0, bad << " misplaced elements transposing " << Rows << " x " << Cols);
+}
+
+template <std::size_t In, std::size_t Out> void check_sparse_backward(std::size_t batch, double density) {
+    const std::vector<float> x = sparse_matrix(batch, In, 1.0, 11), w = sparse_matrix(In, Out, 1.0, 12);
+    const std::vector<float> dz = sparse_matrix(batch, Out, density, 13);
+    std::vector<float> dx(batch * In, 9.0f), dw(In * Out, 9.0f), db(Out, 9.0f);
+    std::vector<float> dx_ref(batch * In), dw_ref(In * Out), db_ref(Out);
+    const bool sparse = dense_backward<In, Out>(batch, x.data(), dz.data(), w.data(), dw.data(), db.data(), dx.data());
+    CHECK_MESSAGE(sparse, "dz with " << density << " nonzeros did not take the sparse path");
+    reference::dense_backward_data_naive<In, Out>(batch, dz.data(), w.data(), dx_ref.data());
+    reference::dense_backward_weights_naive<In, Out>(batch, x.data(), dz.data(), dw_ref.data(), db_ref.data());
+    std::size_t bad = 0;
+    auto expect_close = [&](const char* what, std::size_t i, float got, float want, double mag, std::size_t terms) {
+        const double tol = 2.0 * double(terms + 2) * 0x1.0p-24 * mag + 1e-30;
+        if (!(std::abs(double(got) - want) <= tol) && bad++ < 5)
+            FAIL_CHECK(what << "[" << i << "] = " << got << ", expected " << want << " ± " << tol << " (In=" << In
+                            << " Out=" << Out << " batch=" << batch << ")");
+    };
+    for (std::size_t r = 0; r < batch; ++r)
+        for (std::size_t i = 0; i < In; ++i) {
+            double mag = 0;
+            for (std::size_t o = 0; o < Out; ++o) mag += std::abs(double(dz[r * Out + o]) * w[i * Out + o]);
+            expect_close("dx", r * In + i, dx[r * In + i], dx_ref[r * In + i], mag, Out);
+        }
+    for (std::size_t i = 0; i < In; ++i)
+        for (std::size_t o = 0; o < Out; ++o) {
+            double mag = 0;
+            for (std::size_t r = 0; r < batch; ++r) mag += std::abs(double(x[r * In + i]) * dz[r * Out + o]);
+            expect_close("dw", i * Out + o, dw[i * Out + o], dw_ref[i * Out + o], mag, batch);
+        }
+    for (std::size_t o = 0; o < Out; ++o) {
+        double mag = 0;
+        for (std::size_t r = 0; r < batch; ++r) mag += std::abs(dz[r * Out + o]);
+        expect_close("db", o, db[o], db_ref[o], mag, batch);
+    }
+    CHECK(bad == 0);
+}
+
+}  // namespace
+
+TEST_CASE("compress_rows.keeps_exactly_the_nonzero_entries_in_row_order") {
+    const float nan = std::nanf("");
+    // 3 x 11: more than one vector per row on every ISA, an empty row, -0 (zero) and NaN (not zero).
+    const std::vector<float> a = {0, 2, 0, 0, 0, 0, 0, 0, 0, 0, -3,  //
+                                  0, 0, 0, 0, 0, 0, 0, 0, -0.0f, 0, 0,  //
+                                  nan, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0};
+    sparse_rows s;
+    REQUIRE(compress_rows(3, 11, a.data(), 33, s));
+    CHECK(s.rows == 3);
+    CHECK(s.cols == 11);
+    REQUIRE(s.start == std::vector<std::uint32_t>{0, 2, 2, 4});
+    CHECK(s.index[0] == 1);
+    CHECK(s.value[0] == 2.0f);
+    CHECK(s.index[1] == 10);
+    CHECK(s.value[1] == -3.0f);
+    CHECK(s.index[2] == 0);
+    CHECK(std::isnan(s.value[2]));
+    CHECK(s.index[3] == 9);
+    CHECK(s.value[3] == 5.0f);
+    CHECK(compress_rows(3, 11, a.data(), 4, s));
+    CHECK_FALSE(compress_rows(3, 11, a.data(), 3, s));  // one entry over the limit
+}
+
+TEST_CASE("compress_rows.round_trips_random_matrices") {
+    for (double density : {0.0, 0.01, 0.3, 1.0}) {
+        CAPTURE(density);
+        const std::vector<float> a = sparse_matrix(37, 45, density, 7);
+        sparse_rows s;
+        REQUIRE(compress_rows(37, 45, a.data(), 37 * 45, s));
+        CHECK(dense_of(s) == a);
+    }
+}
+
+TEST_CASE("transpose.of_a_sparse_matrix_is_the_compressed_dense_transpose") {
+    const std::size_t rows = 29, cols = 41;
+    const std::vector<float> a = sparse_matrix(rows, cols, 0.2, 9);
+    std::vector<float> at(rows * cols);
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c = 0; c < cols; ++c) at[c * rows + r] = a[r * cols + c];
+    sparse_rows s, t, expect;
+    std::vector<std::uint32_t> cursor;
+    REQUIRE(compress_rows(rows, cols, a.data(), rows * cols, s));
+    REQUIRE(compress_rows(cols, rows, at.data(), rows * cols, expect));
+    transpose(s, t, cursor);
+    CHECK(t.rows == cols);
+    CHECK(t.cols == rows);
+    CHECK(t.start == expect.start);
+    const std::size_t n = expect.nonzeros();
+    CHECK(std::vector<std::uint32_t>(t.index.begin(), t.index.begin() + n) ==
+          std::vector<std::uint32_t>(expect.index.begin(), expect.index.begin() + n));
+    CHECK(std::vector<float>(t.value.begin(), t.value.begin() + n) ==
+          std::vector<float>(expect.value.begin(), expect.value.begin() + n));
+}
+
+TEST_CASE("sparse_times_dense.matches_the_naive_product_at_every_chunk_edge") {
+    for (double density : {0.0, 0.05, 0.5, 1.0}) {
+        CAPTURE(density);
+        check_product<1, ctnn::Linear>(5, 9, density, true);
+        check_product<7, ctnn::Relu>(13, 3, density, true);
+        check_product<8, ctnn::Linear>(4, 20, density, false);
+        check_product<9, ctnn::Linear>(6, 17, density, true);
+        check_product<63, ctnn::Relu>(11, 30, density, true);
+        check_product<64, ctnn::Linear>(3, 64, density, false);
+        check_product<65, ctnn::Linear>(17, 5, density, true);
+        check_product<200, ctnn::Relu>(40, 50, density, true);
+    }
+    check_product<1000, ctnn::Linear>(300, 500, 0.03, false);  // the reference net's dx at batch 300
+}
+
+TEST_CASE("transpose_dense.moves_every_element") {
+    check_transpose_dense<1, 1>();
+    check_transpose_dense<7, 9>();
+    check_transpose_dense<8, 8>();
+    check_transpose_dense<17, 33>();
+    check_transpose_dense<64, 24>();
+    check_transpose_dense<1000, 500>();
+    check_transpose_dense<500, 784>();
+}
+
+TEST_CASE("dense_backward.sparse_path_matches_naive") {
+    check_sparse_backward<1, 1>(16, 0.1);
+    check_sparse_backward<17, 33>(40, 0.05);
+    check_sparse_backward<100, 10>(64, 0.1);
+    check_sparse_backward<1000, 500>(128, 0.03);
+    check_sparse_backward<784, 1000>(100, 0.1);
+}
+
+TEST_CASE("dense_backward.takes_the_gemms_when_dz_is_dense_small_or_the_switch_is_off") {
+    constexpr std::size_t In = 20, Out = 30;
+    auto run = [](std::size_t batch, double density) {
+        const std::vector<float> x = sparse_matrix(batch, In, 1.0, 1), w = sparse_matrix(In, Out, 1.0, 2);
+        const std::vector<float> dz = sparse_matrix(batch, Out, density, 3);
+        std::vector<float> dx(batch * In), dw(In * Out), db(Out);
+        return dense_backward<In, Out>(batch, x.data(), dz.data(), w.data(), dw.data(), db.data(), dx.data());
+    };
+    CHECK(run(64, 0.02));
+    CHECK_FALSE(run(64, 0.5));  // too dense
+    CHECK_FALSE(run(8, 0.02));  // too few rows
+    sparse_products_enabled = false;
+    CHECK_FALSE(run(64, 0.02));
+    sparse_products_enabled = true;
+}
+
+TEST_CASE("dense_backward.sparse_path_is_bit_identical_across_calls_and_thread_counts") {
+    constexpr std::size_t In = 784, Out = 1000, batch = 200;
+    const std::vector<float> x = sparse_matrix(batch, In, 1.0, 1), w = sparse_matrix(In, Out, 1.0, 2);
+    const std::vector<float> dz = sparse_matrix(batch, Out, 0.05, 3);
+    std::vector<float> dx[3], dw[3], db[3];
+    for (int run = 0; run < 3; ++run) {
+        dx[run].assign(batch * In, 0.0f);
+        dw[run].assign(In * Out, 0.0f);
+        db[run].assign(Out, 0.0f);
+        auto call = [&] {
+            CHECK(dense_backward<In, Out>(batch, x.data(), dz.data(), w.data(), dw[run].data(), db[run].data(),
+                                          dx[run].data()));
+        };
+#ifdef _OPENMP
+        if (run == 2) {
+            const int threads = omp_get_max_threads();
+            omp_set_num_threads(1);
+            call();
+            omp_set_num_threads(threads);
+            continue;
+        }
+#endif
+        call();
+    }
+    for (int run = 1; run < 3; ++run) {
+        CAPTURE(run);
+        CHECK(std::memcmp(dx[0].data(), dx[run].data(), dx[0].size() * sizeof(float)) == 0);
+        CHECK(std::memcmp(dw[0].data(), dw[run].data(), dw[0].size() * sizeof(float)) == 0);
+        CHECK(std::memcmp(db[0].data(), db[run].data(), db[0].size() * sizeof(float)) == 0);
+    }
+}
+
+}  // namespace kernels_test_sparse
