@@ -121,6 +121,17 @@ int main(int argc, char** argv) try {
         epoch_times.push_back(seconds_since(start));
     }
 
+    // The same epochs with the dense GEMMs only (the sparse backward of kernels/sparse.hpp switched
+    // off): what the kernels alone give, beside what ctnn gives.
+    std::vector<double> gemm_only_epoch_times;
+    kernels::sparse_products_enabled = false;
+    for (std::size_t r = 0; r < epoch_repeats; ++r) {
+        const auto start = Clock::now();
+        model.fit(train.x, train.y, {.epochs = 1, .batch_size = epoch_batch, .verbose = 0});
+        gemm_only_epoch_times.push_back(seconds_since(start));
+    }
+    kernels::sparse_products_enabled = true;
+
     // A fixed number of steps at batch 128 and 32: one fit call per repeat over exactly those batches.
     std::vector<double> step_rates;
     for (std::size_t batch : step_batches) {
@@ -163,7 +174,8 @@ int main(int argc, char** argv) try {
 
     std::printf("{\"threads\": %d, \"epoch_seconds\": %.4f, \"epoch_seconds_all\": [", bench::max_threads(), median(epoch_times));
     for (std::size_t i = 0; i < epoch_times.size(); ++i) std::printf("%s%.4f", i ? ", " : "", epoch_times[i]);
-    std::printf("], \"samples_per_s_128\": %.1f, \"samples_per_s_32\": %.1f, \"predict_us\": %.2f, "
+    std::printf("], \"epoch_seconds_gemm_only\": %.4f", median(gemm_only_epoch_times));
+    std::printf(", \"samples_per_s_128\": %.1f, \"samples_per_s_32\": %.1f, \"predict_us\": %.2f, "
                 "\"large_gemm_gflops\": %.2f, \"fma_peak_1t_gflops\": %.1f, \"fma_peak_2t_gflops\": %.1f}\n",
                 step_rates[0], step_rates[1], median(per_call) * 1e6, gemm_flops / gemm_seconds * 1e-9, peak1, peak2);
     return 0;

@@ -183,7 +183,7 @@ TEST_CASE("sparse_times_dense.matches_the_naive_product_at_every_chunk_edge") {
         check_product<65, ctnn::Linear>(17, 5, density, true);
         check_product<200, ctnn::Relu>(40, 50, density, true);
     }
-    check_product<1000, ctnn::Linear>(300, 500, 0.03, false);  // the reference net's dx at batch 300
+    check_product<1000, ctnn::Linear>(300, 500, 0.03, false);  // the reference net's dx, batch 300
 }
 
 TEST_CASE("transpose_dense.moves_every_element") {
@@ -197,11 +197,12 @@ TEST_CASE("transpose_dense.moves_every_element") {
 }
 
 TEST_CASE("dense_backward.sparse_path_matches_naive") {
-    check_sparse_backward<1, 1>(16, 0.1);
-    check_sparse_backward<17, 33>(40, 0.05);
-    check_sparse_backward<100, 10>(64, 0.1);
-    check_sparse_backward<1000, 500>(128, 0.03);
-    check_sparse_backward<784, 1000>(100, 0.1);
+    constexpr std::size_t b = sparse_min_batch;
+    check_sparse_backward<1, 1>(b, 0.1);
+    check_sparse_backward<17, 33>(b + 7, 0.05);
+    check_sparse_backward<100, 10>(b + 1, 0.1);
+    check_sparse_backward<1000, 500>(b, 0.03);
+    check_sparse_backward<784, 1000>(b + 3, 0.1);
 }
 
 TEST_CASE("dense_backward.takes_the_gemms_when_dz_is_dense_small_or_the_switch_is_off") {
@@ -212,16 +213,16 @@ TEST_CASE("dense_backward.takes_the_gemms_when_dz_is_dense_small_or_the_switch_i
         std::vector<float> dx(batch * In), dw(In * Out), db(Out);
         return dense_backward<In, Out>(batch, x.data(), dz.data(), w.data(), dw.data(), db.data(), dx.data());
     };
-    CHECK(run(64, 0.02));
-    CHECK_FALSE(run(64, 0.5));  // too dense
-    CHECK_FALSE(run(8, 0.02));  // too few rows
+    CHECK(run(sparse_min_batch, 0.02));
+    CHECK_FALSE(run(sparse_min_batch, 0.5));      // too dense
+    CHECK_FALSE(run(sparse_min_batch - 1, 0.02));  // too few rows
     sparse_products_enabled = false;
-    CHECK_FALSE(run(64, 0.02));
+    CHECK_FALSE(run(sparse_min_batch, 0.02));
     sparse_products_enabled = true;
 }
 
 TEST_CASE("dense_backward.sparse_path_is_bit_identical_across_calls_and_thread_counts") {
-    constexpr std::size_t In = 784, Out = 1000, batch = 200;
+    constexpr std::size_t In = 784, Out = 1000, batch = sparse_min_batch + 5;
     const std::vector<float> x = sparse_matrix(batch, In, 1.0, 1), w = sparse_matrix(In, Out, 1.0, 2);
     const std::vector<float> dz = sparse_matrix(batch, Out, 0.05, 3);
     std::vector<float> dx[3], dw[3], db[3];

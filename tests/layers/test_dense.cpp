@@ -80,10 +80,11 @@ TEST_CASE_TEMPLATE("Dense.gradients_match_finite_differences", Act, Linear, Relu
 }
 
 // A mostly-zero upstream gradient (a ReLU or Dropout after the layer) sends backward through the
-// sparse products of kernels/sparse.hpp (4% nonzeros, batch 32: well under sparse_max_density).
+// sparse products of kernels/sparse.hpp (4% nonzeros: well under kernels::sparse_max_density).
 TEST_CASE_TEMPLATE("Dense.sparse_backward_gradients_match_finite_differences", Act, Linear, Relu) {
     Dense<40, 70, Act> layer;
-    const auto check = testing::check_layer_gradients(layer, 32, Phase::training, 3, 2e-2, 0.04);
+    const auto check =
+        testing::check_layer_gradients(layer, kernels::sparse_min_batch, Phase::training, 3, 2e-2, 0.04);
     INFO(check.log);
     CHECK(check.ok);
     CHECK(check.checked > 100);

@@ -26,9 +26,11 @@ inline constexpr std::size_t small_batch_backward_data = 4;
 inline constexpr std::size_t few_rows_backward_data = detail::direct_max_panels * gemm_config<gemm_arch>::NR;
 
 // The sparse backward (kernels/sparse.hpp) runs when at most this fraction of dz is nonzero and the
-// batch has at least sparse_min_batch rows (below, the small-batch GEMM paths are as quick).
+// batch has at least sparse_min_batch rows. bench_dense, batch 1000: the sparse path costs about the
+// GEMMs' time at 25% nonzeros and half of it at 10%. Below a few hundred rows its fixed costs (two
+// (In, Out) transposes) eat the gain: in training steps it was even at batch 128, 1.3x slower at 32.
 inline constexpr double sparse_max_density = 0.15;
-inline constexpr std::size_t sparse_min_batch = 16;
+inline constexpr std::size_t sparse_min_batch = 256;
 // Off: Dense uses the dense GEMMs only (benchmarks of the dense kernels, or one code path wanted).
 inline std::atomic<bool> sparse_products_enabled{true};
 
