@@ -140,6 +140,19 @@ TEST_CASE("compress_rows.keeps_exactly_the_nonzero_entries_in_row_order") {
     CHECK_FALSE(compress_rows(3, 11, a.data(), 3, s));  // one entry over the limit
 }
 
+TEST_CASE("sampled_density.counts_the_nonzeros_of_the_rows_it_samples") {
+    std::vector<float> a(40 * 10, 0.0f);
+    for (std::size_t r = 0; r < 40; ++r) {
+        a[r * 10 + r % 10] = 1.0f;
+        a[r * 10 + (r + 3) % 10] = std::nanf("");  // NaN is not zero
+        if (r % 2 == 1) a[r * 10 + (r + 5) % 10] = -2.0f;
+    }
+    CHECK(sampled_density(40, 10, a.data(), 40) == doctest::Approx(0.25));  // every row: 2 or 3 of 10
+    CHECK(sampled_density(40, 10, a.data(), 20) == doctest::Approx(0.2));   // rows 0, 2, 4, ...: 2 of 10
+    CHECK(sampled_density(40, 10, a.data(), 100) == doctest::Approx(0.25));  // at most every row
+    CHECK(sampled_density(0, 10, a.data(), 16) == 0.0);
+}
+
 TEST_CASE("compress_rows.round_trips_random_matrices") {
     for (double density : {0.0, 0.01, 0.3, 1.0}) {
         CAPTURE(density);
@@ -214,7 +227,8 @@ TEST_CASE("dense_backward.takes_the_gemms_when_dz_is_dense_small_or_the_switch_i
         return dense_backward<In, Out>(batch, x.data(), dz.data(), w.data(), dw.data(), db.data(), dx.data());
     };
     CHECK(run(sparse_min_batch, 0.02));
-    CHECK_FALSE(run(sparse_min_batch, 0.5));      // too dense
+    CHECK_FALSE(run(sparse_min_batch, 0.5));      // too dense at first look (sampled rows)
+    CHECK_FALSE(run(sparse_min_batch, 0.2));      // too dense, found while compressing
     CHECK_FALSE(run(sparse_min_batch - 1, 0.02));  // too few rows
     sparse_products_enabled = false;
     CHECK_FALSE(run(sparse_min_batch, 0.02));

@@ -94,6 +94,7 @@ bool dense_backward(std::size_t batch, const float* x, const float* dz, const fl
     detail::sparse_workspace& ws = detail::sparse_scratch();
     const auto max_nonzeros = static_cast<std::size_t>(sparse_max_density * double(batch * Out));
     if (batch >= sparse_min_batch && sparse_products_enabled.load(std::memory_order_relaxed) &&
+        sampled_density(batch, Out, dz, 16) <= 2 * sparse_max_density &&
         compress_rows(batch, Out, dz, max_nonzeros, ws.dz)) {
         float* transposed = detail::reserve(ws.transposed, Out * In);
         if (dx != nullptr) {

@@ -5,6 +5,7 @@
 // times finite values; the others are summed in entry order. Not here: when to use them (dense.hpp).
 //
 //   sparse_rows          S (rows, cols) as CSR: row r's entries are index/value[start[r] .. start[r+1])
+//   sampled_density      the nonzero fraction of a few rows, to skip compress_rows on dense input
 //   compress_rows        dense -> S, giving up as soon as S has more entries than asked
 //   transpose            S -> Sᵀ (CSR of the transpose: rows become columns, still in increasing order)
 //   sparse_times_dense   C (m, N) = Act(bias + S · B), B (k, N) row-major; N fixed at compile time
@@ -88,6 +89,20 @@ inline void sparse_row_chunk(const std::uint32_t* index, const float* value, std
 }
 
 }  // namespace detail
+
+// Fraction of nonzero entries in `samples` rows spread evenly over a (rows, cols): a cheap first look,
+// so that a mostly-nonzero matrix costs a few rows of scanning instead of a compression that gives up
+// part-way through.
+inline double sampled_density(std::size_t rows, std::size_t cols, const float* a, std::size_t samples) noexcept {
+    samples = std::min(samples, rows);
+    if (samples == 0 || cols == 0) return 0.0;
+    std::size_t nonzero = 0;
+    for (std::size_t k = 0; k < samples; ++k) {
+        const float* row = a + (k * rows / samples) * cols;
+        for (std::size_t c = 0; c < cols; ++c) nonzero += row[c] != 0.0f;
+    }
+    return double(nonzero) / double(samples * cols);
+}
 
 // S = the nonzero entries of a (rows, cols) row-major, if there are at most max_nonzeros of them;
 // returns false as soon as there are more (S is then unusable). NaN counts as nonzero, ±0 as zero.
