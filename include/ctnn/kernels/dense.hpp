@@ -90,7 +90,8 @@ void dense_backward_weights(std::size_t batch, const float* x, const float* dz, 
 // computed from its nonzero entries: dx row by row over rows of wᵀ, dwᵀ = dzᵀ · x likewise.
 // Returns whether it took that sparse path (for tests and benchmarks).
 template <std::size_t In, std::size_t Out>
-bool dense_backward(std::size_t batch, const float* x, const float* dz, const float* w, float* dw, float* db, float* dx) {
+bool dense_backward(std::size_t batch, const float* x, const float* dz, const float* w, float* dw, float* db,
+                    float* dx) {
     detail::sparse_workspace& ws = detail::sparse_scratch();
     const auto max_nonzeros = static_cast<std::size_t>(sparse_max_density * double(batch * Out));
     if (batch >= sparse_min_batch && sparse_products_enabled.load(std::memory_order_relaxed) &&

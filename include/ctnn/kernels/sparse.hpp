@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "ctnn/activations.hpp"
@@ -165,7 +166,8 @@ inline void transpose(const sparse_rows& s, sparse_rows& t, std::vector<std::uin
 // C is computed in column chunks (8 vectors wide) so that the chunk of B the entries point into stays
 // in L2 while every row passes over it; threads split the rows by their number of entries. Each entry
 // costs a chunk-row of B read from L2 for 8 vector FMAs: 25-40% of the FMA peak, so this pays only
-// when S is mostly zeros (see dense.hpp).
+// when S is mostly zeros (see dense.hpp). The backward products use neither bias nor Act; they are
+// there for a forward pass over a sparse input.
 template <std::size_t N, class Act = Linear>
 void sparse_times_dense(const sparse_rows& s, const float* b, const float* bias, float* c) {
     static_assert(Act::elementwise, "sparse_times_dense<N, Act>: only elementwise activations are fused");
@@ -175,9 +177,9 @@ void sparse_times_dense(const sparse_rows& s, const float* b, const float* bias,
     constexpr std::size_t full_end = N / chunk * chunk;               // columns in full chunks
     constexpr std::size_t tail_vectors = (N - full_end) / W;          // then whole vectors
     constexpr std::size_t scalar_begin = full_end + tail_vectors * W;  // then single floats
-    const auto rows_of = [&](parallel::range rows, auto body) {
-        for (std::size_t i = rows.begin; i < rows.end; ++i) body(i, s.index.data() + s.start[i], s.value.data() + s.start[i],
-                                                                 std::size_t{s.start[i + 1] - s.start[i]});
+    const auto rows_of = [&](parallel::range rows, auto body) {  // body(row, its indices, its values, count)
+        for (std::size_t i = rows.begin; i < rows.end; ++i)
+            body(i, s.index.data() + s.start[i], s.value.data() + s.start[i], std::size_t{s.start[i + 1] - s.start[i]});
     };
     parallel::run(parallel::threads_for((s.nonzeros() + s.rows) * N), [&](int t, int nt) {
         const parallel::range rows = detail::split_by_entries(s, nt, t);
@@ -189,7 +191,8 @@ void sparse_times_dense(const sparse_rows& s, const float* b, const float* bias,
         if constexpr (tail_vectors > 0)
             rows_of(rows, [&](std::size_t i, const std::uint32_t* index, const float* value, std::size_t entries) {
                 detail::sparse_row_chunk<Arch, tail_vectors, Act>(index, value, entries, b + full_end, N,
-                                                                  bias ? bias + full_end : nullptr, c + i * N + full_end);
+                                                                  bias ? bias + full_end : nullptr,
+                                                                  c + i * N + full_end);
             });
         if constexpr (scalar_begin < N)
             rows_of(rows, [&](std::size_t i, const std::uint32_t* index, const float* value, std::size_t entries) {
@@ -206,11 +209,11 @@ void sparse_times_dense(const sparse_rows& s, const float* b, const float* bias,
 template <std::size_t Rows, std::size_t Cols> void transpose_dense(const float* a, float* t) {
     parallel::run(parallel::threads_for(Rows * Cols / 8), [&](int part, int parts) {
         const parallel::range cols = parallel::split(Cols, parts, part, 8);  // rows of t
-        // Bounds computed up front: GCC then sees the trip counts (and does not warn).
-        const std::size_t block_end = cols.begin + (cols.end - cols.begin) / 8 * 8;
         std::size_t c = cols.begin;
 #ifdef __AVX__
         if constexpr (detail::avx_transpose<gemm_arch>) {
+            // Bound computed up front: GCC then sees the trip counts (and does not warn).
+            const std::size_t block_end = cols.begin + (cols.end - cols.begin) / 8 * 8;
             for (; c < block_end; c += 8) {
                 std::size_t r = 0;
                 for (; r + 8 <= Rows; r += 8) {

@@ -47,7 +47,8 @@ public:
     // activation's gradient (softmax + cross-entropy). Overwritten with dz. dx (B, In) or nullptr.
     void backward(const float* x, const float* y, float* dy, float* dx, std::size_t batch, bool dy_is_preactivation) {
         if (!dy_is_preactivation) kernels::activation_backward<Out, Act>(batch, y, dy);
-        kernels::dense_backward<In, Out>(batch, x, dy, kernel.value.data(), kernel.gradient.data(), bias.gradient.data(), dx);
+        kernels::dense_backward<In, Out>(batch, x, dy, kernel.value.data(), kernel.gradient.data(),
+                                         bias.gradient.data(), dx);
     }
 
     template <class F> void visit_parameters(F&& f) {
