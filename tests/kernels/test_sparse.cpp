@@ -1,11 +1,12 @@
 // Tests of kernels/sparse.hpp and of the sparse path of dense_backward: compression against
-// hand-written matrices, the sparse transpose against compressing the dense transpose, the products
-// against naive dense loops over sizes that hit every chunk edge, and dense_backward (sparse path
-// asserted taken) against the naive twins of the two backward products.
+// hand-written matrices, the sparse transpose against compressing the dense transpose, the two
+// products against naive double-precision loops over sizes that hit every chunk and block edge, and
+// dense_backward (sparse path asserted taken) against the naive twins of the two backward products.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -14,7 +15,6 @@
 #include <omp.h>
 #endif
 
-#include "ctnn/activations.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/kernels/dense.hpp"
 #include "ctnn/kernels/reference.hpp"
@@ -45,38 +45,47 @@ std::vector<float> dense_of(const sparse_rows& s) {
     return m;
 }
 
-template <std::size_t N, class Act> void check_product(std::size_t m, std::size_t k, double density, bool with_bias) {
-    const std::vector<float> a = sparse_matrix(m, k, density, 1 + m + k), b = sparse_matrix(k, N, 1.0, 2);
-    const std::vector<float> bias = sparse_matrix(1, N, 1.0, 3);
+// Compares got[i][j] (row stride ld) with Σ_p a[i][p] · b_at(p, j) in double precision, for a (m, k).
+template <class BAt> std::size_t count_wrong(const std::vector<float>& a, std::size_t m, std::size_t k, std::size_t n,
+                                            BAt b_at, const float* got, std::size_t row_step, std::size_t col_step,
+                                            const std::string& what) {
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            double want = 0, mag = 0;
+            for (std::size_t p = 0; p < k; ++p) {
+                want += double(a[i * k + p]) * b_at(p, j);
+                mag += std::abs(double(a[i * k + p]) * b_at(p, j));
+            }
+            const double tol = 2.0 * double(k + 2) * 0x1.0p-24 * mag + 1e-30;
+            const float value = got[i * row_step + j * col_step];
+            if (!(std::abs(value - want) <= tol) && bad++ < 5)
+                FAIL_CHECK(what << ": element (" << i << ", " << j << ") = " << value << ", expected " << want << " ± "
+                                << tol << " (m=" << m << " k=" << k << " n=" << n << ")");
+        }
+    return bad;
+}
+
+// C (m, N) = S · Bᵀ, B (N, k): every element of C written (it starts at 7) and right.
+template <std::size_t N> void check_times_transpose(std::size_t m, std::size_t k, double density) {
+    const std::vector<float> a = sparse_matrix(m, k, density, 1 + m + k), b = sparse_matrix(N, k, 1.0, 2);
     sparse_rows s;
     REQUIRE(compress_rows(m, k, a.data(), m * k, s));
     std::vector<float> c(m * N, 7.0f);
-    sparse_times_dense<N, Act>(s, b.data(), with_bias ? bias.data() : nullptr, c.data());
-    std::size_t bad = 0;
-    for (std::size_t i = 0; i < m; ++i)
-        for (std::size_t j = 0; j < N; ++j) {
-            double want = with_bias ? bias[j] : 0.0, mag = std::abs(want);
-            for (std::size_t p = 0; p < k; ++p) {
-                want += double(a[i * k + p]) * b[p * N + j];
-                mag += std::abs(double(a[i * k + p]) * b[p * N + j]);
-            }
-            want = Act::forward(float(want));
-            const double tol = 2.0 * double(k + 2) * 0x1.0p-24 * mag + 1e-30;
-            if (!(std::abs(c[i * N + j] - want) <= tol) && bad++ < 5)
-                FAIL_CHECK("c[" << i << "][" << j << "] = " << c[i * N + j] << ", expected " << want << " ± " << tol
-                                << " (N=" << N << " m=" << m << " k=" << k << " density=" << density << ")");
-        }
-    CHECK(bad == 0);
+    sparse_times_transpose<N>(s, b.data(), c.data());
+    const auto b_at = [&](std::size_t p, std::size_t j) { return double(b[j * k + p]); };
+    CHECK(count_wrong(a, m, k, N, b_at, c.data(), N, 1, "S · Bᵀ") == 0);
 }
 
-template <std::size_t Rows, std::size_t Cols> void check_transpose_dense() {
-    const std::vector<float> a = sparse_matrix(Rows, Cols, 1.0, 5);
-    std::vector<float> t(Rows * Cols, -1.0f);
-    transpose_dense<Rows, Cols>(a.data(), t.data());
-    std::size_t bad = 0;
-    for (std::size_t r = 0; r < Rows; ++r)
-        for (std::size_t c = 0; c < Cols; ++c) bad += t[c * Rows + r] != a[r * Cols + c];
-    CHECK_MESSAGE(bad == 0, bad << " misplaced elements transposing " << Rows << " x " << Cols);
+// Cᵀ (N, m) = (S · B)ᵀ, B (k, N): every element of Cᵀ written (it starts at 7) and right.
+template <std::size_t N> void check_times_dense_transposed(std::size_t m, std::size_t k, double density) {
+    const std::vector<float> a = sparse_matrix(m, k, density, 3 + m + k), b = sparse_matrix(k, N, 1.0, 4);
+    sparse_rows s;
+    REQUIRE(compress_rows(m, k, a.data(), m * k, s));
+    std::vector<float> ct(N * m, 7.0f);
+    sparse_times_dense_transposed<N>(s, b.data(), ct.data());
+    const auto b_at = [&](std::size_t p, std::size_t j) { return double(b[p * N + j]); };
+    CHECK(count_wrong(a, m, k, N, b_at, ct.data(), 1, m, "(S · B)ᵀ") == 0);  // C[i][j] is ct[j][i]
 }
 
 template <std::size_t In, std::size_t Out> void check_sparse_backward(std::size_t batch, double density) {
@@ -89,7 +98,8 @@ template <std::size_t In, std::size_t Out> void check_sparse_backward(std::size_
     reference::dense_backward_data_naive<In, Out>(batch, dz.data(), w.data(), dx_ref.data());
     reference::dense_backward_weights_naive<In, Out>(batch, x.data(), dz.data(), dw_ref.data(), db_ref.data());
     std::size_t bad = 0;
-    auto expect_close = [&](const char* what, std::size_t i, float got, float want, double mag, std::size_t terms) {
+    auto expect_close = [&](const std::string& what, std::size_t i, float got, float want, double mag,
+                            std::size_t terms) {
         const double tol = 2.0 * double(terms + 2) * 0x1.0p-24 * mag + 1e-30;
         if (!(std::abs(double(got) - want) <= tol) && bad++ < 5)
             FAIL_CHECK(what << "[" << i << "] = " << got << ", expected " << want << " ± " << tol << " (In=" << In
@@ -184,41 +194,53 @@ TEST_CASE("transpose.of_a_sparse_matrix_is_the_compressed_dense_transpose") {
           std::vector<float>(expect.value.begin(), expect.value.begin() + n));
 }
 
-TEST_CASE("sparse_times_dense.matches_the_naive_product_at_every_chunk_edge") {
+// N crosses the vector, the 8-vector chunk (64 floats with AVX2) and, when large enough for two
+// threads, their split; m crosses the 8 x 8 transposed blocks and the 16-row staging groups; k the
+// 8 x 8 blocks of the panel transpose.
+TEST_CASE("sparse_times_transpose.matches_the_naive_product_at_every_edge") {
     for (double density : {0.0, 0.05, 0.5, 1.0}) {
         CAPTURE(density);
-        check_product<1, ctnn::Linear>(5, 9, density, true);
-        check_product<7, ctnn::Relu>(13, 3, density, true);
-        check_product<8, ctnn::Linear>(4, 20, density, false);
-        check_product<9, ctnn::Linear>(6, 17, density, true);
-        check_product<63, ctnn::Relu>(11, 30, density, true);
-        check_product<64, ctnn::Linear>(3, 64, density, false);
-        check_product<65, ctnn::Linear>(17, 5, density, true);
-        check_product<200, ctnn::Relu>(40, 50, density, true);
+        check_times_transpose<1>(5, 9, density);
+        check_times_transpose<7>(13, 3, density);
+        check_times_transpose<8>(4, 20, density);
+        check_times_transpose<9>(6, 17, density);
+        check_times_transpose<63>(11, 30, density);
+        check_times_transpose<64>(3, 64, density);
+        check_times_transpose<65>(17, 5, density);
+        check_times_transpose<200>(40, 50, density);
     }
-    check_product<1000, ctnn::Linear>(64, 500, 0.03, false);  // the reference net's dx (64 rows)
+    check_times_transpose<1000>(64, 500, 0.03);  // the reference net's dx (64 rows): two threads
+    check_times_transpose<784>(300, 1000, 0.01);
 }
 
-TEST_CASE("transpose_dense.moves_every_element") {
-    check_transpose_dense<1, 1>();
-    check_transpose_dense<7, 9>();
-    check_transpose_dense<8, 8>();
-    check_transpose_dense<17, 33>();
-    check_transpose_dense<64, 24>();
-    check_transpose_dense<1000, 500>();
-    check_transpose_dense<500, 784>();
+TEST_CASE("sparse_times_dense_transposed.matches_the_naive_product_at_every_edge") {
+    for (double density : {0.0, 0.05, 0.5, 1.0}) {
+        CAPTURE(density);
+        check_times_dense_transposed<1>(5, 9, density);
+        check_times_dense_transposed<7>(13, 3, density);
+        check_times_dense_transposed<8>(16, 20, density);
+        check_times_dense_transposed<9>(17, 17, density);
+        check_times_dense_transposed<63>(33, 30, density);
+        check_times_dense_transposed<64>(8, 64, density);
+        check_times_dense_transposed<65>(24, 5, density);
+        check_times_dense_transposed<200>(40, 50, density);
+    }
+    check_times_dense_transposed<784>(1000, 64, 0.03);  // the reference net's dw = (dzᵀ · x)ᵀ: two threads
+    check_times_dense_transposed<1000>(500, 300, 0.01);
 }
 
 TEST_CASE("dense_backward.sparse_path_matches_naive") {
-    constexpr std::size_t b = sparse_min_batch;
+    constexpr std::size_t b = 256;  // rows enough for the density of a small Out to stay near its mean
     check_sparse_backward<1, 1>(b, 0.1);
     check_sparse_backward<17, 33>(b + 7, 0.05);
     check_sparse_backward<100, 10>(b + 1, 0.1);
     check_sparse_backward<1000, 50>(b, 0.03);  // In = 1000 as the reference net's dx: 15 chunks + 5 vectors
     check_sparse_backward<130, 200>(b + 3, 0.1);
+    check_sparse_backward<784, 1000>(1, 0.05);  // a single row, and a few: no batch is too small
+    check_sparse_backward<100, 1000>(5, 0.03);
 }
 
-TEST_CASE("dense_backward.takes_the_gemms_when_dz_is_dense_small_or_the_switch_is_off") {
+TEST_CASE("dense_backward.takes_the_gemms_when_dz_is_dense_or_the_switch_is_off") {
     constexpr std::size_t In = 20, Out = 30;
     auto run = [](std::size_t batch, double density) {
         const std::vector<float> x = sparse_matrix(batch, In, 1.0, 1), w = sparse_matrix(In, Out, 1.0, 2);
@@ -226,17 +248,18 @@ TEST_CASE("dense_backward.takes_the_gemms_when_dz_is_dense_small_or_the_switch_i
         std::vector<float> dx(batch * In), dw(In * Out), db(Out);
         return dense_backward<In, Out>(batch, x.data(), dz.data(), w.data(), dw.data(), db.data(), dx.data());
     };
-    CHECK(run(sparse_min_batch, 0.02));
-    CHECK_FALSE(run(sparse_min_batch, 0.5));      // too dense at first look (sampled rows)
-    CHECK_FALSE(run(sparse_min_batch, 0.2));      // too dense, found while compressing
-    CHECK_FALSE(run(sparse_min_batch - 1, 0.02));  // too few rows
+    CHECK(run(256, 0.02));
+    CHECK(run(3, 0.0));
+    CHECK_FALSE(run(256, 0.5));  // too dense at first look (sampled rows)
+    CHECK_FALSE(run(256, 0.2));  // too dense, found while compressing
+    CHECK_FALSE(run(0, 0.0));    // no rows: the GEMM path's own case
     sparse_products_enabled = false;
-    CHECK_FALSE(run(sparse_min_batch, 0.02));
+    CHECK_FALSE(run(256, 0.02));
     sparse_products_enabled = true;
 }
 
 TEST_CASE("dense_backward.sparse_path_is_bit_identical_across_calls_and_thread_counts") {
-    constexpr std::size_t In = 784, Out = 1000, batch = sparse_min_batch + 5;
+    constexpr std::size_t In = 784, Out = 1000, batch = 133;
     const std::vector<float> x = sparse_matrix(batch, In, 1.0, 1), w = sparse_matrix(In, Out, 1.0, 2);
     const std::vector<float> dz = sparse_matrix(batch, Out, 0.05, 3);
     std::vector<float> dx[3], dw[3], db[3];

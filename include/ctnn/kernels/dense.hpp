@@ -25,12 +25,11 @@ inline constexpr std::size_t small_batch_backward_data = 4;
 // Up to this many rows dx = dz · wᵀ is computed transposed (w read in place, see gemm_nt_few_rows).
 inline constexpr std::size_t few_rows_backward_data = detail::direct_max_panels * gemm_config<gemm_arch>::NR;
 
-// The sparse backward (kernels/sparse.hpp) runs when at most this fraction of dz is nonzero and the
-// batch has at least sparse_min_batch rows. bench_dense, batch 1000: the sparse path costs about the
-// GEMMs' time at 25% nonzeros and half of it at 10%. Below a few hundred rows its fixed costs (two
-// (In, Out) transposes) eat the gain: in training steps it was even at batch 128, 1.3x slower at 32.
+// The sparse backward (kernels/sparse.hpp) runs when at most this fraction of dz is nonzero. Measured
+// on the reference net's layers (2 threads, uniform random zeros): it costs the GEMMs' time at
+// 20-25% nonzeros and 0.55-0.75 of it at 15%, at batch 128 and 1000 alike; in training steps at
+// batch 8 to 128 it was never slower (1.1-1.3x faster at 32 to 128).
 inline constexpr double sparse_max_density = 0.15;
-inline constexpr std::size_t sparse_min_batch = 256;
 // Off: Dense uses the dense GEMMs only (benchmarks of the dense kernels, or one code path wanted).
 inline std::atomic<bool> sparse_products_enabled{true};
 
@@ -38,7 +37,6 @@ namespace detail {
 struct sparse_workspace {
     sparse_rows dz, dz_t;                // dz (B, Out) and dzᵀ (Out, B) compressed
     std::vector<std::uint32_t> cursor;  // scratch of transpose
-    Buffer transposed;                  // wᵀ, then dwᵀ (Out, In)
 };
 inline sparse_workspace& sparse_scratch() {
     thread_local sparse_workspace ws;
@@ -87,25 +85,19 @@ void dense_backward_weights(std::size_t batch, const float* x, const float* dz, 
 
 // Both backward products of a Dense layer: dw = xᵀ · dz, db = column sums of dz, and dx = dz · wᵀ
 // unless dx is nullptr. When dz is mostly zeros (a ReLU or Dropout after the layer) they are
-// computed from its nonzero entries: dx row by row over rows of wᵀ, dwᵀ = dzᵀ · x likewise.
+// computed from its nonzero entries: dx = dz · wᵀ row by row, dw = (dzᵀ · x)ᵀ column by column.
 // Returns whether it took that sparse path (for tests and benchmarks).
 template <std::size_t In, std::size_t Out>
 bool dense_backward(std::size_t batch, const float* x, const float* dz, const float* w, float* dw, float* db,
                     float* dx) {
     detail::sparse_workspace& ws = detail::sparse_scratch();
     const auto max_nonzeros = static_cast<std::size_t>(sparse_max_density * double(batch * Out));
-    if (batch >= sparse_min_batch && sparse_products_enabled.load(std::memory_order_relaxed) &&
+    if (batch > 0 && sparse_products_enabled.load(std::memory_order_relaxed) &&
         sampled_density(batch, Out, dz, 16) <= 2 * sparse_max_density &&
         compress_rows(batch, Out, dz, max_nonzeros, ws.dz)) {
-        float* transposed = detail::reserve(ws.transposed, Out * In);
-        if (dx != nullptr) {
-            transpose_dense<In, Out>(w, transposed);  // wᵀ (Out, In)
-            sparse_times_dense<In>(ws.dz, transposed, nullptr, dx);
-        }
+        if (dx != nullptr) sparse_times_transpose<In>(ws.dz, w, dx);  // dx = dz · wᵀ
         transpose(ws.dz, ws.dz_t, ws.cursor);
-        float* dw_t = transposed;
-        sparse_times_dense<In>(ws.dz_t, x, nullptr, dw_t);  // dwᵀ (Out, In)
-        transpose_dense<Out, In>(dw_t, dw);
+        sparse_times_dense_transposed<In>(ws.dz_t, x, dw);  // dw = (dzᵀ · x)ᵀ
         for (std::size_t o = 0; o < Out; ++o) {
             float sum = 0.0f;
             for (std::size_t e = ws.dz_t.start[o]; e < ws.dz_t.start[o + 1]; ++e) sum += ws.dz_t.value[e];

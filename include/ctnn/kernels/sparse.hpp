@@ -4,12 +4,14 @@
 // multiply-adds. The results are the dense products' up to rounding: the terms skipped are zeros
 // times finite values; the others are summed in entry order. Not here: when to use them (dense.hpp).
 //
-//   sparse_rows          S (rows, cols) as CSR: row r's entries are index/value[start[r] .. start[r+1])
-//   sampled_density      the nonzero fraction of a few rows, to skip compress_rows on dense input
-//   compress_rows        dense -> S, giving up as soon as S has more entries than asked
-//   transpose            S -> Sᵀ (CSR of the transpose: rows become columns, still in increasing order)
-//   sparse_times_dense   C (m, N) = Act(bias + S · B), B (k, N) row-major; N fixed at compile time
-//   transpose_dense      (Rows, Cols) -> (Cols, Rows), 8 x 8 blocks through AVX registers
+//   sparse_rows                    S (rows, cols) as CSR: row r's entries are index/value[start[r] .. start[r+1])
+//   sampled_density                the nonzero fraction of a few rows, to skip compress_rows on dense input
+//   compress_rows                  dense -> S, giving up as soon as S has more entries than asked
+//   transpose                      S -> Sᵀ (CSR of the transpose: rows become columns, still in increasing order)
+//   sparse_times_transpose         C = S · Bᵀ for B (N, k) row-major         dx = dz · wᵀ, w as stored
+//   sparse_times_dense_transposed  Cᵀ = (S · B)ᵀ for B (k, N) row-major     dw = (dzᵀ · x)ᵀ, straight into dw
+// Neither product puts a transposed matrix in memory: B's transpose, or C's, is taken a piece at a
+// time in L2 or L1 (in training steps, transposing w and dwᵀ whole cost as much as the products).
 #pragma once
 
 #include <algorithm>
@@ -18,7 +20,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "ctnn/activations.hpp"
 #include "ctnn/core/tensor.hpp"
 #include "ctnn/kernels/gemm_ukernel.hpp"
 #include "ctnn/kernels/pack.hpp"
@@ -49,36 +50,16 @@ inline void reserve_entries(sparse_rows& s, std::size_t n) {
     }
 }
 
-// Rows [first, end) of S whose entries sum (plus one per row: a row costs its stores) to about
-// part/parts of the total: threads get equal work however unevenly the entries fall.
-inline parallel::range split_by_entries(const sparse_rows& s, int parts, int part) noexcept {
-    const auto cost = [&](std::size_t r) { return std::size_t{s.start[r]} + r; };
-    const std::size_t total = cost(s.rows);
-    const auto boundary = [&](int p) -> std::size_t {
-        if (p <= 0) return 0;
-        if (p >= parts) return s.rows;
-        const std::size_t target = total * static_cast<std::size_t>(p) / static_cast<std::size_t>(parts);
-        std::size_t lo = 0, hi = s.rows;  // first row r with cost(r) >= target
-        while (lo < hi) {
-            const std::size_t mid = (lo + hi) / 2;
-            if (cost(mid) < target) lo = mid + 1;
-            else hi = mid;
-        }
-        return lo;
-    };
-    return {boundary(part), boundary(part + 1)};
-}
-
-// c[0 : NV·W] = Act(init + Σ_e value[e] · b[index[e] · ldb + 0 : NV·W]) for one row's entries.
-template <class Arch, std::size_t NV, class Act>
+// c[0 : NV·W] = Σ_e value[e] · b[index[e] · ldb + 0 : NV·W] for one row's entries.
+template <class Arch, std::size_t NV>
 inline void sparse_row_chunk(const std::uint32_t* index, const float* value, std::size_t entries, const float* b,
-                             std::size_t ldb, const float* bias, float* c) noexcept {
+                             std::size_t ldb, float* c) noexcept {
     using S = simd_ops<Arch>;
     using vec = typename S::vec;
     constexpr std::size_t W = S::width;
     vec acc[NV];
 #pragma GCC unroll 16
-    for (std::size_t v = 0; v < NV; ++v) acc[v] = bias ? S::load(bias + v * W) : S::zero();
+    for (std::size_t v = 0; v < NV; ++v) acc[v] = S::zero();
     for (std::size_t e = 0; e < entries; ++e) {
         const vec a = S::broadcast(value[e]);
         const float* row = b + std::size_t{index[e]} * ldb;
@@ -86,7 +67,63 @@ inline void sparse_row_chunk(const std::uint32_t* index, const float* value, std
         for (std::size_t v = 0; v < NV; ++v) acc[v] = S::fma(a, S::load(row + v * W), acc[v]);
     }
 #pragma GCC unroll 16
-    for (std::size_t v = 0; v < NV; ++v) S::store(c + v * W, Act::forward(acc[v]));
+    for (std::size_t v = 0; v < NV; ++v) S::store(c + v * W, acc[v]);
+}
+
+// Columns are taken in chunks of this many vectors: a chunk-row of B per entry (256 bytes with AVX2)
+// amortises the entry's index and broadcast, and a chunk of B's rows stays in L2.
+inline constexpr std::size_t sparse_chunk_vectors = 8;
+
+// out[0 : width] = Σ_e value[e] · b[index[e] · ldb + 0 : width] for one row's entries, width at most
+// one chunk: blocks of 8, 4, 2 and 1 vectors, then single floats.
+template <class Arch>
+inline void sparse_row_times(const std::uint32_t* index, const float* value, std::size_t entries, const float* b,
+                             std::size_t ldb, std::size_t width, float* out) noexcept {
+    constexpr std::size_t W = simd_ops<Arch>::width;
+    std::size_t j = 0;
+    const auto blocks = [&]<std::size_t NV>() {
+        for (; j + NV * W <= width; j += NV * W) sparse_row_chunk<Arch, NV>(index, value, entries, b + j, ldb, out + j);
+    };
+    blocks.template operator()<8>();
+    blocks.template operator()<4>();
+    blocks.template operator()<2>();
+    blocks.template operator()<1>();
+    for (; j < width; ++j) {
+        float acc = 0.0f;
+        for (std::size_t e = 0; e < entries; ++e) acc += value[e] * b[std::size_t{index[e]} * ldb + j];
+        out[j] = acc;
+    }
+}
+
+// t[c][r] = a[r][c] for r < rows, c < cols: a (rows, cols) with row stride lda, t with row stride ldt.
+// 8 x 8 blocks through AVX registers where they fit, single floats elsewhere.
+template <class Arch>
+inline void transpose_block(const float* a, std::size_t lda, std::size_t rows, std::size_t cols, float* t,
+                            std::size_t ldt) noexcept {
+    std::size_t r = 0;
+#ifdef __AVX__
+    if constexpr (avx_transpose<Arch>) {
+        const std::size_t row_end = rows / 8 * 8, col_end = cols / 8 * 8;  // up front: GCC sees the trip counts
+        for (; r < row_end; r += 8) {
+            for (std::size_t c = 0; c < col_end; c += 8) {
+                __m256 block[8];
+                for (std::size_t i = 0; i < 8; ++i) block[i] = _mm256_loadu_ps(a + (r + i) * lda + c);
+                transpose8x8(block);
+                for (std::size_t i = 0; i < 8; ++i) _mm256_storeu_ps(t + (c + i) * ldt + r, block[i]);
+            }
+            for (std::size_t c = col_end; c < cols; ++c)
+                for (std::size_t i = 0; i < 8; ++i) t[c * ldt + r + i] = a[(r + i) * lda + c];
+        }
+    }
+#endif
+    for (; r < rows; ++r)
+        for (std::size_t c = 0; c < cols; ++c) t[c * ldt + r] = a[r * lda + c];
+}
+
+// A thread's transposed panel of B for sparse_times_transpose: grown on first use, kept.
+inline Buffer& sparse_panel() {
+    thread_local Buffer panel;
+    return panel;
 }
 
 }  // namespace detail
@@ -161,74 +198,53 @@ inline void transpose(const sparse_rows& s, sparse_rows& t, std::vector<std::uin
         }
 }
 
-// C (S.rows, N) = Act(bias + S · B): row i of C sums value · (row `index` of B) over row i's entries.
-//   b (S.cols, N) row-major, bias (N) or nullptr, c row-major with stride N.
-// C is computed in column chunks (8 vectors wide) so that the chunk of B the entries point into stays
-// in L2 while every row passes over it; threads split the rows by their number of entries. Each entry
-// costs a chunk-row of B read from L2 for 8 vector FMAs: 25-40% of the FMA peak, so this pays only
-// when S is mostly zeros (see dense.hpp). The backward products use neither bias nor Act; they are
-// there for a forward pass over a sparse input.
-template <std::size_t N, class Act = Linear>
-void sparse_times_dense(const sparse_rows& s, const float* b, const float* bias, float* c) {
-    static_assert(Act::elementwise, "sparse_times_dense<N, Act>: only elementwise activations are fused");
+// C (S.rows, N) = S · Bᵀ for B (N, S.cols) row-major: dx = dz · wᵀ with w (In, Out) as stored.
+// Threads split C's columns; a thread takes its columns a chunk at a time, transposes the chunk's rows
+// of B into a private (S.cols, chunk) panel (256 KB for S.cols = 1000: it stays in L2), then runs every
+// row of S over it. Each entry costs a chunk-row of the panel for 8 vector FMAs (L2 bandwidth: 25-40%
+// of the FMA peak), so this pays only when S is mostly zeros (see dense.hpp).
+template <std::size_t N> void sparse_times_transpose(const sparse_rows& s, const float* b, float* c) {
     using Arch = gemm_arch;
-    constexpr std::size_t W = detail::simd_ops<Arch>::width;
-    constexpr std::size_t chunk_vectors = 8, chunk = chunk_vectors * W;
-    constexpr std::size_t full_end = N / chunk * chunk;               // columns in full chunks
-    constexpr std::size_t tail_vectors = (N - full_end) / W;          // then whole vectors
-    constexpr std::size_t scalar_begin = full_end + tail_vectors * W;  // then single floats
-    const auto rows_of = [&](parallel::range rows, auto body) {  // body(row, its indices, its values, count)
-        for (std::size_t i = rows.begin; i < rows.end; ++i)
-            body(i, s.index.data() + s.start[i], s.value.data() + s.start[i], std::size_t{s.start[i + 1] - s.start[i]});
-    };
-    parallel::run(parallel::threads_for((s.nonzeros() + s.rows) * N), [&](int t, int nt) {
-        const parallel::range rows = detail::split_by_entries(s, nt, t);
-        for (std::size_t c0 = 0; c0 < full_end; c0 += chunk)
-            rows_of(rows, [&](std::size_t i, const std::uint32_t* index, const float* value, std::size_t entries) {
-                detail::sparse_row_chunk<Arch, chunk_vectors, Act>(index, value, entries, b + c0, N,
-                                                                   bias ? bias + c0 : nullptr, c + i * N + c0);
-            });
-        if constexpr (tail_vectors > 0)
-            rows_of(rows, [&](std::size_t i, const std::uint32_t* index, const float* value, std::size_t entries) {
-                detail::sparse_row_chunk<Arch, tail_vectors, Act>(index, value, entries, b + full_end, N,
-                                                                  bias ? bias + full_end : nullptr,
-                                                                  c + i * N + full_end);
-            });
-        if constexpr (scalar_begin < N)
-            rows_of(rows, [&](std::size_t i, const std::uint32_t* index, const float* value, std::size_t entries) {
-                for (std::size_t j = scalar_begin; j < N; ++j) {
-                    float acc = bias ? bias[j] : 0.0f;
-                    for (std::size_t e = 0; e < entries; ++e) acc += value[e] * b[std::size_t{index[e]} * N + j];
-                    c[i * N + j] = Act::forward(acc);
-                }
-            });
+    constexpr std::size_t W = detail::simd_ops<Arch>::width, chunk = detail::sparse_chunk_vectors * W;
+    const std::size_t k = s.cols;
+    parallel::run(parallel::threads_for((s.nonzeros() + k) * N), [&](int t, int nt) {
+        const parallel::range mine = parallel::split(N, nt, t, W);
+        float* panel = detail::reserve(detail::sparse_panel(), k * chunk);
+        for (std::size_t c0 = mine.begin; c0 < mine.end; c0 += chunk) {
+            const std::size_t width = std::min(chunk, mine.end - c0);
+            detail::transpose_block<Arch>(b + c0 * k, k, width, k, panel, chunk);  // panel[p][j] = B[c0 + j][p]
+            for (std::size_t i = 0; i < s.rows; ++i)
+                detail::sparse_row_times<Arch>(s.index.data() + s.start[i], s.value.data() + s.start[i],
+                                               s.start[i + 1] - s.start[i], panel, chunk, width, c + i * N + c0);
+        }
     });
 }
 
-// t (Cols, Rows) = aᵀ for a (Rows, Cols) row-major. Threads split the rows of t.
-template <std::size_t Rows, std::size_t Cols> void transpose_dense(const float* a, float* t) {
-    parallel::run(parallel::threads_for(Rows * Cols / 8), [&](int part, int parts) {
-        const parallel::range cols = parallel::split(Cols, parts, part, 8);  // rows of t
-        std::size_t c = cols.begin;
-#ifdef __AVX__
-        if constexpr (detail::avx_transpose<gemm_arch>) {
-            // Bound computed up front: GCC then sees the trip counts (and does not warn).
-            const std::size_t block_end = cols.begin + (cols.end - cols.begin) / 8 * 8;
-            for (; c < block_end; c += 8) {
-                std::size_t r = 0;
-                for (; r + 8 <= Rows; r += 8) {
-                    __m256 block[8];
-                    for (int i = 0; i < 8; ++i) block[i] = _mm256_loadu_ps(a + (r + i) * Cols + c);
-                    detail::transpose8x8(block);
-                    for (int i = 0; i < 8; ++i) _mm256_storeu_ps(t + (c + i) * Rows + r, block[i]);
+// Cᵀ (N, S.rows) = (S · B)ᵀ for B (S.cols, N) row-major, written straight into Cᵀ: dw = xᵀ · dz as
+// (dzᵀ · x)ᵀ, with S = dzᵀ. Threads split B's columns (Cᵀ's rows: no two threads write one line);
+// per chunk of them, 16 rows of S at a time go to a staging block in L1, which is then written into
+// Cᵀ transposed, 16 floats (a cache line) per row.
+template <std::size_t N> void sparse_times_dense_transposed(const sparse_rows& s, const float* b, float* ct) {
+    using Arch = gemm_arch;
+    constexpr std::size_t W = detail::simd_ops<Arch>::width, chunk = detail::sparse_chunk_vectors * W;
+    constexpr std::size_t group = 16;  // rows of S per staging block
+    const std::size_t m = s.rows;
+    parallel::run(parallel::threads_for((s.nonzeros() + m) * N), [&](int t, int nt) {
+        const parallel::range mine = parallel::split(N, nt, t, W);
+        alignas(64) float staging[group * chunk];
+        for (std::size_t c0 = mine.begin; c0 < mine.end; c0 += chunk) {
+            const std::size_t width = std::min(chunk, mine.end - c0);
+            for (std::size_t o0 = 0; o0 < m; o0 += group) {
+                const std::size_t rows = std::min(group, m - o0);
+                for (std::size_t r = 0; r < rows; ++r) {
+                    const std::size_t row = o0 + r;
+                    detail::sparse_row_times<Arch>(s.index.data() + s.start[row], s.value.data() + s.start[row],
+                                                   s.start[row + 1] - s.start[row], b + c0, N, width,
+                                                   staging + r * chunk);
                 }
-                for (; r < Rows; ++r)
-                    for (std::size_t i = 0; i < 8; ++i) t[(c + i) * Rows + r] = a[r * Cols + c + i];
+                detail::transpose_block<Arch>(staging, chunk, rows, width, ct + c0 * m + o0, m);
             }
         }
-#endif
-        for (; c < cols.end; ++c)
-            for (std::size_t r = 0; r < Rows; ++r) t[c * Rows + r] = a[r * Cols + c];
     });
 }
 
