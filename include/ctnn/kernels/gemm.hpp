@@ -72,8 +72,9 @@ inline float* reserve(Buffer& buf, std::size_t n) {
 
 // Operands spanning at most this many register tiles (MR rows or NR columns) are read in place.
 inline constexpr std::size_t direct_max_panels = 4;
-// A row-major B is read in place when C has at most this many rows (batch 9..64 forward), unless
-// its column sums are wanted (they are taken while packing).
+// A row-major B is read in place when C has at most this many rows per thread (the forward pass at
+// batch 9..64 on one thread; up to 128 on two, where packing w cost 7% of the two forward products),
+// unless its column sums are wanted (they are taken while packing).
 inline constexpr std::size_t direct_b_max_rows = 64;
 template <layout LB> constexpr bool reads_b_in_place(std::size_t rows, const float* colsum) noexcept {
     return LB == layout::row_major && !colsum && rows <= direct_b_max_rows;
@@ -87,11 +88,13 @@ struct rect {
 // the team, and r holding all columns), thread t of nt packs only its part of each B block, and
 // barriers keep everyone from reading a block before it is complete or repacking it while in use:
 // B is packed once for the team instead of once per thread. Column sums then come from the
-// thread that packed the panel, which stores them into colsum itself.
+// thread that packed the panel, which stores them into colsum itself. Without shared_b, a row-major
+// B's full panels are read in place when b_in_place_wanted (the driver's reads_b_in_place).
 template <class Arch, layout LA, layout LB, class Act>
 void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, const float* a, std::size_t lda,
                 const float* b, std::size_t ldb, float* c, std::size_t ldc, const float* bias, float* colsum,
-                float* shared_b = nullptr, parallel::spin_barrier* team = nullptr, int t = 0, int nt = 1) {
+                bool b_in_place_wanted, float* shared_b = nullptr, parallel::spin_barrier* team = nullptr, int t = 0,
+                int nt = 1) {
     using cfg = gemm_config<Arch>;
     constexpr std::size_t MR = cfg::MR, NR = cfg::NR, NC = cfg::NC;
     using ukernel = gemm_ukernel<Arch, MR, NR>;
@@ -116,7 +119,7 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
     // microkernel reads A in place; with few row tiles it reads a row-major B in place (except the
     // partial last panel, whose missing columns must not be read), as the small-batch paths need.
     const bool direct_a = n_all <= direct_max_panels * NR;
-    const bool direct_b = !shared_b && reads_b_in_place<LB>(m, colsum);
+    const bool direct_b = !shared_b && b_in_place_wanted;
     constexpr a_source a_src = LA == layout::row_major ? a_source::row_major : a_source::col_major;
     float* bp = shared_b ? shared_b : reserve(ws.b, kc_step * std::min(NC, n_pad));  // (KC, NC)
     float* ap = reserve(ws.a, mc_step * kc_step);                                     // (MC, KC)
@@ -296,9 +299,8 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size
     const std::size_t kc_step = KS != 0 ? (narrow ? kc_static_narrow : kc_static)
                                         : detail::balanced_block(k, narrow ? 4 * cfg::KC : cfg::KC, 1);
 
-    // Whether a private-B thread with all m rows would read B in place, unpacked (as gemm_block decides).
-    const bool direct_b = detail::reads_b_in_place<LB>(m, colsum);
     const int threads = parallel::threads_for(m * n * k);
+    const bool direct_b = detail::reads_b_in_place<LB>((m + threads - 1) / threads, colsum);  // unpacked
     const detail::split_kind split = detail::choose_split<Arch>(m, n, threads, direct_b);
     float* shared_b = split == detail::split_kind::rows_shared_b
                           ? detail::reserve(detail::workspace().shared_b,
@@ -311,15 +313,15 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size
         if (how == detail::split_kind::rows_shared_b && nt != threads) how = detail::split_kind::rows;  // fewer granted
         if (how == detail::split_kind::cols) {
             const detail::rect r{{0, m}, parallel::split(n, nt, t, cfg::NR)};
-            detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum);
+            detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, direct_b);
         } else {
             const detail::rect r{parallel::split(m, nt, t, cfg::MR), {0, n}};
             if (how == detail::split_kind::rows_shared_b)
-                detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, shared_b,
-                                                      &team, t, nt);
+                detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, false,
+                                                      shared_b, &team, t, nt);
             else  // private B: every thread sums all columns, thread 0 reports them
                 detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias,
-                                                      t == 0 ? colsum : nullptr);
+                                                      t == 0 ? colsum : nullptr, direct_b);
         }
     });
 }
