@@ -120,6 +120,8 @@ TEST_CASE("gemm.blocks") {
     SUBCASE("rows and columns split") { run_case<layout::col_major, layout::row_major>(301, 9, 600, false, 1); }
     SUBCASE("large") { run_case<layout::row_major, layout::row_major>(250, 333, 515, true, 0); }
     SUBCASE("B in place, several k blocks") { run_case<layout::row_major, layout::row_major>(50, 131, 600, true, 1); }
+    // Up to 64 rows per thread read B in place: on two threads 120 rows do (columns split), on one not.
+    SUBCASE("B in place, 120 rows") { run_case<layout::row_major, layout::row_major>(120, 131, 300, true, 0); }
     SUBCASE("A in place, several k blocks") { run_case<layout::col_major, layout::row_major>(301, 40, 1100, false, 0); }
 }
 
