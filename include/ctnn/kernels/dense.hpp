@@ -28,7 +28,7 @@ inline constexpr std::size_t few_rows_backward_data = detail::direct_max_panels 
 // The sparse backward (kernels/sparse.hpp) runs when at most this fraction of dz is nonzero. Measured
 // on the reference net's layers (2 threads, uniform random zeros): it costs the GEMMs' time at
 // 20-25% nonzeros and 0.55-0.75 of it at 15%, at batch 128 and 1000 alike; in training steps at
-// batch 8 to 128 it was never slower (faster by 1.05-1.1x at 32, 1.1-1.2x at 64, 1.3x at 128).
+// batch 8 to 128 it was never slower (1.0-1.1x faster at 8 to 32, 1.1-1.2x at 64, 1.3x at 128).
 inline constexpr double sparse_max_density = 0.15;
 // Off: Dense uses the dense GEMMs only (benchmarks of the dense kernels, or one code path wanted).
 inline std::atomic<bool> sparse_products_enabled{true};
