@@ -194,40 +194,31 @@ TEST_CASE("transpose.of_a_sparse_matrix_is_the_compressed_dense_transpose") {
           std::vector<float>(expect.value.begin(), expect.value.begin() + n));
 }
 
-// N crosses the vector, the 8-vector chunk (64 floats with AVX2) and, when large enough for two
-// threads, their split; m crosses the 8 x 8 transposed blocks and the 16-row staging groups; k the
-// 8 x 8 blocks of the panel transpose.
-TEST_CASE("sparse_times_transpose.matches_the_naive_product_at_every_edge") {
-    for (double density : {0.0, 0.05, 0.5, 1.0}) {
-        CAPTURE(density);
-        check_times_transpose<1>(5, 9, density);
-        check_times_transpose<7>(13, 3, density);
-        check_times_transpose<8>(4, 20, density);
-        check_times_transpose<9>(6, 17, density);
-        check_times_transpose<63>(11, 30, density);
-        check_times_transpose<64>(3, 64, density);
-        check_times_transpose<65>(17, 5, density);
-        check_times_transpose<200>(40, 50, density);
-    }
-    // The reference net's shapes, with work enough for two threads (and small m: the naive check is
-    // m·k·N multiply-adds, slow under the sanitizers).
-    check_times_transpose<1000>(16, 500, 0.03);
-    check_times_transpose<784>(8, 1000, 0.01);
+// Both products at each size: N crosses the vector, the 8-vector chunk (64 floats with AVX2) and, when
+// large enough for two threads, their split; m crosses the 8 x 8 transposed blocks and the 16-row
+// staging groups of the (S · B)ᵀ writes; k the 8 x 8 blocks of the panel transpose of S · Bᵀ.
+template <std::size_t N> void check_both_products(std::size_t m, std::size_t k, double density) {
+    check_times_transpose<N>(m, k, density);
+    check_times_dense_transposed<N>(m, k, density);
 }
 
-TEST_CASE("sparse_times_dense_transposed.matches_the_naive_product_at_every_edge") {
+TEST_CASE("sparse_products.match_the_naive_product_at_every_edge") {
     for (double density : {0.0, 0.05, 0.5, 1.0}) {
         CAPTURE(density);
-        check_times_dense_transposed<1>(5, 9, density);
-        check_times_dense_transposed<7>(13, 3, density);
-        check_times_dense_transposed<8>(16, 20, density);
-        check_times_dense_transposed<9>(17, 17, density);
-        check_times_dense_transposed<63>(33, 30, density);
-        check_times_dense_transposed<64>(8, 64, density);
-        check_times_dense_transposed<65>(24, 5, density);
-        check_times_dense_transposed<200>(40, 50, density);
+        check_both_products<1>(5, 9, density);
+        check_both_products<7>(13, 3, density);
+        check_both_products<8>(16, 20, density);
+        check_both_products<9>(17, 17, density);
+        check_both_products<63>(33, 30, density);
+        check_both_products<64>(8, 64, density);
+        check_both_products<65>(24, 5, density);
+        check_both_products<200>(40, 50, density);
     }
-    check_times_dense_transposed<784>(200, 64, 0.03);  // as above: dw = (dzᵀ · x)ᵀ, two threads
+    // The reference net's shapes, with work enough for two threads (and few rows where the naive check,
+    // m·k·N multiply-adds, would be slow under the sanitizers).
+    check_times_transpose<1000>(16, 500, 0.03);        // dx = dz · wᵀ
+    check_times_transpose<784>(8, 1000, 0.01);
+    check_times_dense_transposed<784>(200, 64, 0.03);  // dw = (dzᵀ · x)ᵀ
     check_times_dense_transposed<1000>(64, 200, 0.02);
 }
 
