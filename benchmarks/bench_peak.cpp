@@ -1,9 +1,17 @@
 // benchmarks/bench_peak.cpp — the FMA peak of this machine (GFLOP/s) on 1 thread and on all threads:
-// the ceiling every other benchmark's "pct_peak" counter refers to (see peak.hpp).
+// the ceiling every other benchmark's "pct_peak" counter refers to (see peak.hpp); and the GEMM
+// microkernel alone on panels already in cache: what bench_dense's GEMMs could reach if packing
+// and C's memory traffic cost nothing.
 //   ./bench_peak --benchmark_counters_tabular=true
 // FLOPS is timed on the wall clock; GFLOPS_on_cpu_time is the cached peak of peak.hpp.
 #include <benchmark/benchmark.h>
 
+#include <cstddef>
+#include <vector>
+
+#include "ctnn/activations.hpp"
+#include "ctnn/core/tensor.hpp"
+#include "ctnn/kernels/gemm_ukernel.hpp"
 #include "peak.hpp"
 
 namespace {
@@ -28,8 +36,41 @@ void fma_peak(benchmark::State& state) {
     state.counters["GFLOPS_on_cpu_time"] = threads == 1 ? peak.one_thread : peak.all_threads;
 }
 
+// The packed microkernel as the GEMM drives it at batch 1000, minus the memory system: one A block
+// (MC x KC, in L2) swept per B micro-panel, 16 B micro-panels (L2) in turn, C tiles in a small
+// region that stays in L1. Each thread has its own panels. pct_peak is of the peak on as many threads.
+void gemm_microkernel(benchmark::State& state) {
+    using namespace ctnn::kernels;
+    using cfg = gemm_config<gemm_arch>;
+    constexpr std::size_t MR = cfg::MR, NR = cfg::NR, KC = cfg::KC, a_panels = cfg::MC / MR, b_panels = 16;
+    constexpr std::size_t calls = a_panels * b_panels, c_tiles = 8;
+    const int threads = static_cast<int>(state.range(0));
+    double flops = 0;
+    for (auto _ : state) {
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) reduction(+ : flops)
+#endif
+        {
+            thread_local ctnn::Buffer a(a_panels * KC * MR, 0.001f), b(b_panels * KC * NR, 0.002f),
+                c(c_tiles * MR * NR, 0.0f);
+            for (std::size_t call = 0; call < calls; ++call)
+                gemm_ukernel<gemm_arch, MR, NR>::run<ctnn::Linear>(
+                    KC, a.data() + call % a_panels * KC * MR, 0, b.data() + call / a_panels * KC * NR, 0,
+                    tile_start::load, nullptr, false, c.data() + call % c_tiles * MR * NR, NR, MR, NR);
+            benchmark::DoNotOptimize(c.data());
+            flops += 2.0 * double(calls) * MR * NR * KC;
+        }
+    }
+    state.counters["FLOPS"] = benchmark::Counter(flops, benchmark::Counter::kIsRate, benchmark::Counter::OneK::kIs1000);
+    const auto& peak = ctnn::bench::fma_peak();
+    state.counters["pct_peak"] = benchmark::Counter(
+        flops * 100.0 / ((threads == 1 ? peak.one_thread : peak.all_threads) * 1e9), benchmark::Counter::kIsRate);
+    state.counters["threads"] = threads;
+}
+
 }  // namespace
 
+BENCHMARK(gemm_microkernel)->ArgNames({"threads"})->Arg(1)->Arg(ctnn::bench::max_threads())->UseRealTime();
 BENCHMARK(fma_peak)->ArgNames({"threads"})->Arg(1)->Arg(ctnn::bench::max_threads())->UseRealTime();
 
 BENCHMARK_MAIN();
