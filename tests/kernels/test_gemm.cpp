@@ -1,6 +1,7 @@
 // Tests of kernels/gemm.hpp: the packed GEMM (NN, NT, TN), its fused epilogues and the small-M
 // paths, at run-time sizes that hit every edge of the MR x NR tile and of the MC/KC/NC blocks,
 // against a plain double-precision product computed here.
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <vector>
@@ -181,6 +182,47 @@ TEST_CASE("parallel.split_covers_the_range_on_grain_boundaries") {
             }
             CHECK(expect == n);
         }
+}
+
+TEST_CASE("parallel.claim_hands_out_shrinking_blocks_that_tile_the_range") {
+    for (std::size_t n : {0, 1, 5, 6, 7, 143, 1000, 5000})
+        for (int threads : {1, 2, 3}) {
+            std::atomic<std::size_t> next{0};
+            std::size_t expect = 0, previous = ~std::size_t{0};
+            for (auto r = parallel::claim(next, n, threads, 6, 144); r.begin < r.end;
+                 r = parallel::claim(next, n, threads, 6, 144)) {
+                const std::size_t size = r.end - r.begin;
+                CHECK(r.begin == expect);
+                CHECK(r.begin % 6 == 0);
+                CHECK(size <= 144);
+                CHECK(size <= previous);  // guided: never larger than the block before
+                if (r.end < n) CHECK(size % 6 == 0);
+                previous = size;
+                expect = r.end;
+            }
+            CHECK(expect == n);
+            CHECK(parallel::claim(next, n, threads, 6, 144).begin == n);  // stays empty
+        }
+    // At 1000 rows on two threads: blocks of 144 first, single 6-row tiles at the end.
+    std::atomic<std::size_t> next{0};
+    CHECK(parallel::claim(next, 1000, 2, 6, 144).end == 144);
+    std::size_t last = 0;
+    for (auto r = parallel::claim(next, 1000, 2, 6, 144); r.begin < r.end; r = parallel::claim(next, 1000, 2, 6, 144))
+        last = r.end - r.begin;
+    CHECK(last == 4);  // 1000 = 166 tiles of 6 + 4 rows
+}
+
+TEST_CASE("parallel.claim_gives_each_row_to_exactly_one_thread") {
+    constexpr std::size_t n = 100000;
+    std::vector<int> owner_count(n, 0);
+    std::atomic<std::size_t> next{0};
+    parallel::run(2, [&](int, int nt) {
+        for (auto r = parallel::claim(next, n, nt, 8, 512); r.begin < r.end; r = parallel::claim(next, n, nt, 8, 512))
+            for (std::size_t i = r.begin; i < r.end; ++i) ++owner_count[i];
+    });
+    std::size_t wrong = 0;
+    for (int count : owner_count) wrong += count != 1;
+    CHECK(wrong == 0);
 }
 
 }  // namespace kernels_test_gemm

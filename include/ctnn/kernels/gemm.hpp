@@ -27,6 +27,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 
 #include "ctnn/activations.hpp"
@@ -85,23 +86,26 @@ struct rect {
 };
 
 // The five loops on the rectangle r of C (one thread's share). With shared_b (a (KC, NC) buffer of
-// the team, and r holding all columns), thread t of nt packs only its part of each B block, and
+// the team, and r holding all of C), thread t of nt packs only its part of each B block, and
 // barriers keep everyone from reading a block before it is complete or repacking it while in use:
 // B is packed once for the team instead of once per thread. Column sums then come from the
-// thread that packed the panel, which stores them into colsum itself. Without shared_b, a row-major
+// thread that packed the panel, which stores them into colsum itself. The team's threads claim
+// blocks of rows from next_row (parallel::claim) rather than owning fixed halves: when the machine
+// slows one core down, the other does more of the rows instead of waiting at the barrier (a fixed
+// split measured 1-15% of the time waiting there, on this shared VM). Without shared_b, a row-major
 // B's full panels are read in place when b_in_place_wanted (the driver's reads_b_in_place).
 template <class Arch, layout LA, layout LB, class Act>
 void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, const float* a, std::size_t lda,
                 const float* b, std::size_t ldb, float* c, std::size_t ldc, const float* bias, float* colsum,
                 bool b_in_place_wanted, float* shared_b = nullptr, parallel::spin_barrier* team = nullptr, int t = 0,
-                int nt = 1) {
+                int nt = 1, std::atomic<std::size_t>* next_row = nullptr) {
     using cfg = gemm_config<Arch>;
     constexpr std::size_t MR = cfg::MR, NR = cfg::NR, NC = cfg::NC;
     using ukernel = gemm_ukernel<Arch, MR, NR>;
 
     const std::size_t m = r.rows.end - r.rows.begin, n = r.cols.end - r.cols.begin;
     const std::size_t n_pad = round_up_to(n, NR);
-    const std::size_t mc_step = balanced_block(m, cfg::MC, MR);
+    const std::size_t mc_step = shared_b ? cfg::MC : balanced_block(m, cfg::MC, MR);  // claimed blocks: up to MC
     gemm_workspace& ws = workspace();
 
     float* row = nullptr;  // (n_pad) bias of these columns, zero-padded
@@ -134,6 +138,9 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
         for (std::size_t pc = 0; pc < k; pc += kc_step) {
             const std::size_t kc = std::min(kc_step, k - pc);
             if (shared_b) {
+                // Everyone has claimed their last rows of the previous block (the barrier closing it),
+                // and nobody claims this block's rows before the barrier below.
+                if (t == 0) next_row->store(0, std::memory_order_relaxed);
                 if (own_begin < own_end)
                     pack_b<Arch, NR, LB>(b, ldb, pc, jc + own_begin, kc, own_end - own_begin, bp + own_begin * kc,
                                          sums ? sums + jc + own_begin : nullptr);
@@ -145,8 +152,14 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
                                      nullptr);
             const tile_start start = pc > 0 ? tile_start::load : row ? tile_start::row : tile_start::zero;
             const bool finish = pc + kc == k;
-            for (std::size_t ic = r.rows.begin; ic < r.rows.end; ic += mc_step) {
-                const std::size_t mc = std::min(mc_step, r.rows.end - ic);
+            // The next rows of C to work through: claimed from the team, or this thread's next block.
+            auto rows_after = [&](std::size_t done) {
+                if (shared_b) return parallel::claim(*next_row, r.rows.end, nt, MR, mc_step);
+                return parallel::range{done, std::min(r.rows.end, done + mc_step)};
+            };
+            for (parallel::range block = rows_after(r.rows.begin); block.begin < block.end;
+                 block = rows_after(block.end)) {
+                const std::size_t ic = block.begin, mc = block.end - block.begin;
                 if (!direct_a) pack_a<Arch, MR, LA>(a, lda, ic, pc, mc, kc, ap);
                 for (std::size_t jr = 0; jr < nc; jr += NR) {
                     const std::size_t cols = std::min(NR, nc - jr);
@@ -308,20 +321,21 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size
                           : nullptr;
 
     parallel::spin_barrier team(threads);
+    std::atomic<std::size_t> next_row{0};
     parallel::run(threads, [&](int t, int nt) {
         detail::split_kind how = split;
         if (how == detail::split_kind::rows_shared_b && nt != threads) how = detail::split_kind::rows;  // fewer granted
-        if (how == detail::split_kind::cols) {
+        if (how == detail::split_kind::rows_shared_b) {
+            const detail::rect all{{0, m}, {0, n}};  // rows are claimed as the threads go
+            detail::gemm_block<Arch, LA, LB, Act>(all, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, false,
+                                                  shared_b, &team, t, nt, &next_row);
+        } else if (how == detail::split_kind::cols) {
             const detail::rect r{{0, m}, parallel::split(n, nt, t, cfg::NR)};
             detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, direct_b);
-        } else {
+        } else {  // private B: every thread sums all columns, thread 0 reports them
             const detail::rect r{parallel::split(m, nt, t, cfg::MR), {0, n}};
-            if (how == detail::split_kind::rows_shared_b)
-                detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, false,
-                                                      shared_b, &team, t, nt);
-            else  // private B: every thread sums all columns, thread 0 reports them
-                detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias,
-                                                      t == 0 ? colsum : nullptr, direct_b);
+            detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias,
+                                                  t == 0 ? colsum : nullptr, direct_b);
         }
     });
 }

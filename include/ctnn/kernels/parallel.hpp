@@ -88,4 +88,22 @@ inline range split(std::size_t n, int parts, int part, std::size_t grain) noexce
     return {std::min(n, first * grain), std::min(n, (first + count) * grain)};
 }
 
+// Guided self-scheduling of [0, n) among `threads` threads sharing the counter `next` (0 at the start):
+// each call hands out the next block, about a (2 · threads)-th of what is left, between `grain` and
+// `max_block` and on grain boundaries, or an empty range once all is handed out. Blocks shrink towards
+// the end, so threads slowed down by other work on the machine take fewer of them and all finish
+// within about one small block of each other, where fixed equal parts would wait for the slowest.
+inline range claim(std::atomic<std::size_t>& next, std::size_t n, int threads, std::size_t grain,
+                   std::size_t max_block) noexcept {
+    const std::size_t share = 2 * static_cast<std::size_t>(std::max(threads, 1));
+    std::size_t first = next.load(std::memory_order_relaxed), size = 0;
+    do {
+        if (first >= n) return {n, n};
+        const std::size_t left = n - first;
+        const std::size_t guided = (left + share - 1) / share;
+        size = std::min(left, std::clamp((guided + grain - 1) / grain * grain, grain, max_block));
+    } while (!next.compare_exchange_weak(first, first + size, std::memory_order_relaxed));
+    return {first, first + size};
+}
+
 }  // namespace ctnn::kernels::parallel
