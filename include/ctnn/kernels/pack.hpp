@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 #include "ctnn/kernels/gemm_ukernel.hpp"
@@ -50,25 +51,41 @@ template <class Arch> inline constexpr bool avx_transpose = false;
 
 }  // namespace detail
 
+// How many k ahead the column-major pack of A prefetches (of 4, 8 and 16, 8 packed fastest here).
+inline constexpr std::size_t pack_a_prefetch_distance = 8;
+
 // Packs A[i0 : i0+mc, p0 : p0+kc] into ceil(mc/MR) micro-panels of (kc, MR): dst[panel][p][r].
 template <class Arch, std::size_t MR, layout LA> void pack_a(const float* a, std::size_t lda, std::size_t i0,
                                                              std::size_t p0, std::size_t mc, std::size_t kc,
                                                              float* dst) noexcept {
+    if constexpr (LA == layout::col_major) {
+        // The mc rows at one k are contiguous in memory (the MR-row pieces of all panels side by
+        // side): copy them k after k, prefetching the k `distance` ahead, which is lda floats on,
+        // usually another page, where the hardware prefetchers stop. Panel after panel instead
+        // touched each k's page once per panel: dw = xᵀ · dz packed 2-3x slower at lda = 1000.
+        const std::size_t full = mc / MR, tail = mc - full * MR;
+        for (std::size_t p = 0; p < kc; ++p) {
+            const float* src = a + (p0 + p) * lda + i0;
+            if (p + pack_a_prefetch_distance < kc) {
+                const float* ahead = src + pack_a_prefetch_distance * lda;
+                const auto first_line = reinterpret_cast<std::uintptr_t>(ahead) / 64;
+                const auto last_line = reinterpret_cast<std::uintptr_t>(ahead + mc - 1) / 64;
+                for (auto line = first_line; line <= last_line; ++line)
+                    __builtin_prefetch(reinterpret_cast<const void*>(line * 64));
+            }
+            float* out = dst + p * MR;
+            for (std::size_t panel = 0; panel < full; ++panel, src += MR, out += kc * MR) {
+#pragma GCC unroll 16
+                for (std::size_t r = 0; r < MR; ++r) out[r] = src[r];
+            }
+            if (tail != 0)  // the last, partial panel: zero rows below the matrix
+                for (std::size_t r = 0; r < MR; ++r) out[r] = r < tail ? src[r] : 0.0f;
+        }
+        return;
+    }
     for (std::size_t ir = 0; ir < mc; ir += MR, dst += kc * MR) {
         const std::size_t rows = std::min(MR, mc - ir);
-        if constexpr (LA == layout::col_major) {
-            // Rows of the micro-panel are contiguous in memory: copy MR floats per k.
-            for (std::size_t p = 0; p < kc; ++p) {
-                const float* src = detail::element<LA>(a, lda, i0 + ir, p0 + p);
-                float* out = dst + p * MR;
-                if (rows == MR) {
-#pragma GCC unroll 16
-                    for (std::size_t r = 0; r < MR; ++r) out[r] = src[r];
-                } else {
-                    for (std::size_t r = 0; r < MR; ++r) out[r] = r < rows ? src[r] : 0.0f;
-                }
-            }
-        } else if (rows == MR) {
+        if (rows == MR) {
             // MR row streams read side by side; the compiler keeps MR pointers in registers.
             const float* src = a + (i0 + ir) * lda + p0;
             std::size_t p = 0;
