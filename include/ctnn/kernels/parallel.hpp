@@ -1,6 +1,7 @@
 // ctnn/kernels/parallel.hpp — the kernels' OpenMP helpers: how many threads a call may use, how to
-// run a body on them, how to cut an output range into aligned parts. Kernels split their OUTPUT
-// among threads (never a sum), so every result has one summation order whatever the thread count.
+// run a body on them, how to cut an output range into aligned parts (fixed, or claimed as the threads
+// go). Kernels split their OUTPUT among threads (never a sum), so every result has one summation
+// order whatever the thread count, and whichever thread computes it.
 // Without OpenMP (meson -Dopenmp=disabled) everything runs inline on the calling thread.
 #pragma once
 
