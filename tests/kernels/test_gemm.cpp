@@ -124,6 +124,11 @@ TEST_CASE("gemm.blocks") {
     // Up to 64 rows per thread read B in place: on two threads 120 rows do (columns split), on one not.
     SUBCASE("B in place, 120 rows") { run_case<layout::row_major, layout::row_major>(120, 131, 300, true, 0); }
     SUBCASE("A in place, several k blocks") { run_case<layout::col_major, layout::row_major>(301, 40, 1100, false, 0); }
+    // From 2 x MC rows per thread the team claims row blocks (down to one MR tile, the last one partial).
+    SUBCASE("rows claimed") { run_case<layout::row_major, layout::row_major>(4 * cfg::MC + 7, 45, 300, true, 1); }
+    SUBCASE("rows claimed, column-major A") {
+        run_case<layout::col_major, layout::row_major>(4 * cfg::MC + 11, 37, 260, false, 0);
+    }
 }
 
 // The other register widths compiled for this host: the SSE tile (6 x 8) and the generic scalar

@@ -89,11 +89,12 @@ struct rect {
 // the team, and r holding all of C), thread t of nt packs only its part of each B block, and
 // barriers keep everyone from reading a block before it is complete or repacking it while in use:
 // B is packed once for the team instead of once per thread. Column sums then come from the
-// thread that packed the panel, which stores them into colsum itself. The team's threads claim
-// blocks of rows from next_row (parallel::claim) rather than owning fixed halves: when the machine
-// slows one core down, the other does more of the rows instead of waiting at the barrier (a fixed
-// split measured 1-15% of the time waiting there, on this shared VM). Without shared_b, a row-major
-// B's full panels are read in place when b_in_place_wanted (the driver's reads_b_in_place).
+// thread that packed the panel, which stores them into colsum itself. Given next_row (and r holding
+// all rows), the team's threads claim blocks of rows from it (parallel::claim) rather than owning
+// fixed parts: when the machine slows one core down, the other does more of the rows instead of
+// waiting at the barrier (a fixed split measured 1-15% of the time waiting there, on this shared VM).
+// Without shared_b, a row-major B's full panels are read in place when b_in_place_wanted (the
+// driver's reads_b_in_place).
 template <class Arch, layout LA, layout LB, class Act>
 void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, const float* a, std::size_t lda,
                 const float* b, std::size_t ldb, float* c, std::size_t ldc, const float* bias, float* colsum,
@@ -105,7 +106,7 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
 
     const std::size_t m = r.rows.end - r.rows.begin, n = r.cols.end - r.cols.begin;
     const std::size_t n_pad = round_up_to(n, NR);
-    const std::size_t mc_step = shared_b ? cfg::MC : balanced_block(m, cfg::MC, MR);  // claimed blocks: up to MC
+    const std::size_t mc_step = next_row ? cfg::MC : balanced_block(m, cfg::MC, MR);  // claimed blocks: up to MC
     gemm_workspace& ws = workspace();
 
     float* row = nullptr;  // (n_pad) bias of these columns, zero-padded
@@ -140,7 +141,7 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
             if (shared_b) {
                 // Everyone has claimed their last rows of the previous block (the barrier closing it),
                 // and nobody claims this block's rows before the barrier below.
-                if (t == 0) next_row->store(0, std::memory_order_relaxed);
+                if (next_row && t == 0) next_row->store(0, std::memory_order_relaxed);
                 if (own_begin < own_end)
                     pack_b<Arch, NR, LB>(b, ldb, pc, jc + own_begin, kc, own_end - own_begin, bp + own_begin * kc,
                                          sums ? sums + jc + own_begin : nullptr);
@@ -154,7 +155,7 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
             const bool finish = pc + kc == k;
             // The next rows of C to work through: claimed from the team, or this thread's next block.
             auto rows_after = [&](std::size_t done) {
-                if (shared_b) return parallel::claim(*next_row, r.rows.end, nt, MR, mc_step);
+                if (next_row) return parallel::claim(*next_row, r.rows.end, nt, MR, mc_step);
                 return parallel::range{done, std::min(r.rows.end, done + mc_step)};
             };
             for (parallel::range block = rows_after(r.rows.begin); block.begin < block.end;
@@ -326,9 +327,12 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size
         detail::split_kind how = split;
         if (how == detail::split_kind::rows_shared_b && nt != threads) how = detail::split_kind::rows;  // fewer granted
         if (how == detail::split_kind::rows_shared_b) {
-            const detail::rect all{{0, m}, {0, n}};  // rows are claimed as the threads go
-            detail::gemm_block<Arch, LA, LB, Act>(all, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, false,
-                                                  shared_b, &team, t, nt, &next_row);
+            // Rows claimed as the threads go when each has several row blocks to do; otherwise (few
+            // rows) smaller blocks would cost more sweeps through B than the balance gains.
+            const bool claimed = m >= 2 * cfg::MC * static_cast<std::size_t>(nt);
+            const detail::rect r{claimed ? parallel::range{0, m} : parallel::split(m, nt, t, cfg::MR), {0, n}};
+            detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, false,
+                                                  shared_b, &team, t, nt, claimed ? &next_row : nullptr);
         } else if (how == detail::split_kind::cols) {
             const detail::rect r{{0, m}, parallel::split(n, nt, t, cfg::NR)};
             detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, direct_b);
