@@ -7,7 +7,6 @@
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
-#include <vector>
 
 #include "ctnn/activations.hpp"
 #include "ctnn/core/tensor.hpp"
