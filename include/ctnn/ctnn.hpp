@@ -43,3 +43,5 @@
 #include "ctnn/io/idx.hpp"
 #include "ctnn/io/npz.hpp"
 #include "ctnn/tensorboard/event_writer.hpp"
+
+#include "ctnn/core/cpu.hpp"  // last: xsimd comes in first through the kernels' headers
