@@ -26,6 +26,7 @@
 #include "ctnn/callbacks/history.hpp"
 #include "ctnn/callbacks/progbar.hpp"
 #include "ctnn/core/concepts.hpp"
+#include "ctnn/core/cpu.hpp"
 #include "ctnn/core/logs.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/core/tensor.hpp"
@@ -105,6 +106,7 @@ public:
     void summary(std::ostream& os = std::cout) const {
         if constexpr (requires { Net::name; }) Net::summary(os, Net::name);
         else Net::summary(os);
+        os << "Kernels: " << compiled_isa() << '\n';  // after Keras's table: the SIMD ISA compiled in
     }
 
     // Keras's model.metrics_names: what evaluate returns, in order.
