@@ -3,12 +3,15 @@
 // microkernel alone on panels already in cache: what bench_dense's GEMMs could reach if packing
 // and C's memory traffic cost nothing.
 //   ./bench_peak --benchmark_counters_tabular=true
-// FLOPS is timed on the wall clock; GFLOPS_on_cpu_time is the cached peak of peak.hpp.
+// FLOPS is timed on the wall clock; GFLOPS_on_cpu_time is the cached peak of peak.hpp. The label and
+// the context's ctnn_isa name the SIMD arch measured (xsimd's, from -march).
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
+#include <cstdint>
 
 #include "ctnn/activations.hpp"
+#include "ctnn/core/cpu.hpp"
 #include "ctnn/core/tensor.hpp"
 #include "ctnn/kernels/gemm_ukernel.hpp"
 #include "peak.hpp"
@@ -17,16 +20,24 @@ namespace {
 
 void fma_peak(benchmark::State& state) {
     const int threads = static_cast<int>(state.range(0));
-    constexpr std::uint64_t iterations = std::uint64_t{1} << 22;
+    const std::uint64_t iterations = std::uint64_t{1} << 22;
     double flops = 0;
+    bool exact = true;
     for (auto _ : state) {
 #ifdef _OPENMP
-#pragma omp parallel num_threads(threads) reduction(+ : flops)
-        flops += ctnn::bench::fma_chains(iterations);
-#else
-        flops += ctnn::bench::fma_chains(iterations);
+#pragma omp parallel num_threads(threads) reduction(+ : flops) reduction(&& : exact)
 #endif
+        {
+            const auto r = ctnn::bench::fma_chains_checked(iterations);
+            flops += r.flops;
+            exact = exact && r.exact;
+        }
     }
+    if (!exact) {
+        state.SkipWithError("FMA chains' final values are not those of the FMAs counted: the FLOP count is wrong");
+        return;
+    }
+    state.SetLabel(ctnn::compiled_isa());
     state.counters["FLOPS"] = benchmark::Counter(flops, benchmark::Counter::kIsRate, benchmark::Counter::OneK::kIs1000);
     state.counters["threads"] = threads;
     // What pct_peak elsewhere divides by: the same loop timed on each thread's own CPU clock, so it
@@ -65,6 +76,7 @@ void gemm_microkernel(benchmark::State& state) {
     state.counters["pct_peak"] = benchmark::Counter(
         flops * 100.0 / ((threads == 1 ? peak.one_thread : peak.all_threads) * 1e9), benchmark::Counter::kIsRate);
     state.counters["threads"] = threads;
+    state.SetLabel(ctnn::compiled_isa());
 }
 
 }  // namespace
@@ -72,4 +84,12 @@ void gemm_microkernel(benchmark::State& state) {
 BENCHMARK(gemm_microkernel)->ArgNames({"threads"})->Arg(1)->Arg(ctnn::bench::max_threads())->UseRealTime();
 BENCHMARK(fma_peak)->ArgNames({"threads"})->Arg(1)->Arg(ctnn::bench::max_threads())->UseRealTime();
 
-BENCHMARK_MAIN();
+// BENCHMARK_MAIN plus the kernels' ISA in the context header: a peak is only that of one ISA.
+int main(int argc, char** argv) {
+    benchmark::AddCustomContext("ctnn_isa", ctnn::compiled_isa());
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
