@@ -45,6 +45,16 @@ template <class Body> void run(int threads, Body&& body) {
     body(0, 1);
 }
 
+// The spin-wait hint: x86's pause; on AArch64 isb, which stalls the core briefly where yield is a
+// no-op on most cores (Rust's spin_loop made the same choice); nothing elsewhere.
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("isb" ::: "memory");
+#endif
+}
+
 // A barrier for the `threads` threads of one `run`: waiters spin briefly (arrivals inside a kernel
 // are close together), then yield. OpenMP's own barrier follows OMP_WAIT_POLICY, and PASSIVE (the
 // setting a shared machine needs) makes each one a sleep and a wake-up in the kernel.
@@ -60,9 +70,7 @@ public:
         }
         for (int spins = 0; generation_.load(std::memory_order_acquire) == generation; ++spins) {
             if (spins < 20000) {
-#if defined(__x86_64__) || defined(__i386__)
-                __builtin_ia32_pause();
-#endif
+                cpu_relax();
             } else {
                 std::this_thread::yield();
             }
