@@ -68,9 +68,14 @@ template <class Arch> struct gemm_config<Arch, 16> {
 template <class Arch> struct gemm_config<Arch, 8> {
     static constexpr std::size_t MR = 6, NR = 16, KC = 256, MC = 144, NC = 4096;
 };
-// SSE / NEON: 16 xmm registers -> 6 x 2 accumulators.
+// SSE (and 32-bit NEON): 16 xmm registers -> 6 x 2 accumulators.
 template <class Arch> struct gemm_config<Arch, 4> {
     static constexpr std::size_t MR = 6, NR = 8, KC = 256, MC = 144, NC = 4096;
+};
+// AArch64 NEON: 32 q registers -> 8 x 3 = 24 accumulators + 3 B vectors + 1 broadcast (BLIS's armv8a
+// sgemm shape: 11 loads per 24 FMAs, where 12 x 2 would need 14). MC is a multiple of MR, NC of NR.
+template <> struct gemm_config<xsimd::neon64, 4> {
+    static constexpr std::size_t MR = 8, NR = 12, KC = 256, MC = 144, NC = 4092;
 };
 // Generic scalar fallback: small tile the compiler can keep in registers (or vectorise itself).
 template <class Arch> struct gemm_config<Arch, 1> {
