@@ -9,7 +9,7 @@
 #include <cmath>
 #include <string_view>
 
-#include <xsimd/xsimd.hpp>
+#include "ctnn/detail/simd_headers.hpp"
 
 namespace ctnn {
 

@@ -5,6 +5,9 @@
 #include <stdexcept>
 #include <string>
 
+// First, so that its warning pragmas cover the intrinsics headers wherever they are included later.
+#include "ctnn/detail/simd_headers.hpp"
+
 #define CTNN_VERSION_MAJOR 0
 #define CTNN_VERSION_MINOR 1
 #define CTNN_VERSION_PATCH 0

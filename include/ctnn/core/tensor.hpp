@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include <xsimd/xsimd.hpp>
+#include "ctnn/detail/simd_headers.hpp"
 #include <xtensor/xtensor.hpp>
 
 namespace ctnn {

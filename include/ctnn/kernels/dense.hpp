@@ -23,7 +23,8 @@ namespace ctnn::kernels {
 inline constexpr std::size_t small_batch_forward = 8;
 inline constexpr std::size_t small_batch_backward_data = 4;
 // Up to this many rows dx = dz · wᵀ is computed transposed (w read in place, see gemm_nt_few_rows).
-inline constexpr std::size_t few_rows_backward_data = detail::direct_max_panels * gemm_config<gemm_arch>::NR;
+template <class Arch = simd_arch>
+inline constexpr std::size_t few_rows_backward_data = detail::direct_max_panels * gemm_config<Arch>::NR;
 
 // The sparse backward (kernels/sparse.hpp) runs when at most this fraction of dz is nonzero. Measured
 // on the reference net's layers (2 threads, uniform random zeros): it costs the GEMMs' time at
@@ -46,32 +47,32 @@ inline sparse_workspace& sparse_scratch() {
 
 // y = Act(x · w + bias)        x (B, In), w (In, Out), bias (Out), y (B, Out)
 // Elementwise activations are applied on the register tile; Softmax runs row-wise afterwards.
-template <std::size_t In, std::size_t Out, class Act>
+template <std::size_t In, std::size_t Out, class Act, class Arch = simd_arch>
 void dense_forward(std::size_t batch, const float* x, const float* w, const float* bias, float* y) {
     using Fused = std::conditional_t<Act::elementwise, Act, Linear>;
     if (batch <= small_batch_forward)
-        gemm_small_m<gemm_arch, Fused, Out, In>(batch, Out, In, x, In, w, Out, y, Out, bias);
+        gemm_small_m<Arch, Fused, Out, In>(batch, Out, In, x, In, w, Out, y, Out, bias);
     else
-        gemm<gemm_arch, layout::row_major, layout::row_major, Fused, 0, Out, In>(batch, Out, In, x, In, w, Out, y, Out,
+        gemm<Arch, layout::row_major, layout::row_major, Fused, 0, Out, In>(batch, Out, In, x, In, w, Out, y, Out,
                                                                                  bias);
-    if constexpr (!Act::elementwise) activation_forward<Out, Act>(batch, y, y);
+    if constexpr (!Act::elementwise) activation_forward<Out, Act, Arch>(batch, y, y);
 }
 
 // dx = dz · wᵀ                  dz (B, Out), w (In, Out), dx (B, In)
-template <std::size_t In, std::size_t Out>
+template <std::size_t In, std::size_t Out, class Arch = simd_arch>
 void dense_backward_data(std::size_t batch, const float* dz, const float* w, float* dx) {
     if (batch <= small_batch_backward_data)
-        gemm_small_m_nt<gemm_arch, In, Out>(batch, In, Out, dz, Out, w, Out, dx, In);
-    else if (batch <= few_rows_backward_data)
-        gemm_nt_few_rows<gemm_arch, In, Out>(batch, In, Out, dz, Out, w, Out, dx, In);
+        gemm_small_m_nt<Arch, In, Out>(batch, In, Out, dz, Out, w, Out, dx, In);
+    else if (batch <= few_rows_backward_data<Arch>)
+        gemm_nt_few_rows<Arch, In, Out>(batch, In, Out, dz, Out, w, Out, dx, In);
     else  // wᵀ (Out, In) is w read column-major with stride Out
-        gemm<gemm_arch, layout::row_major, layout::col_major, Linear, 0, In, Out>(batch, In, Out, dz, Out, w, Out, dx,
+        gemm<Arch, layout::row_major, layout::col_major, Linear, 0, In, Out>(batch, In, Out, dz, Out, w, Out, dx,
                                                                                   In);
 }
 
 // dw = xᵀ · dz, db = column sums of dz (overwrite)   dw (In, Out), db (Out)
 // db is summed while dz is packed, so it costs no extra pass over dz.
-template <std::size_t In, std::size_t Out>
+template <std::size_t In, std::size_t Out, class Arch = simd_arch>
 void dense_backward_weights(std::size_t batch, const float* x, const float* dz, float* dw, float* db) {
     if (batch == 0) {
         std::fill(dw, dw + In * Out, 0.0f);
@@ -79,7 +80,7 @@ void dense_backward_weights(std::size_t batch, const float* x, const float* dz, 
         return;
     }
     // xᵀ (In, B) is x read column-major with stride In.
-    gemm<gemm_arch, layout::col_major, layout::row_major, Linear, In, Out, 0>(In, Out, batch, x, In, dz, Out, dw, Out,
+    gemm<Arch, layout::col_major, layout::row_major, Linear, In, Out, 0>(In, Out, batch, x, In, dz, Out, dw, Out,
                                                                               nullptr, db);
 }
 
@@ -87,17 +88,17 @@ void dense_backward_weights(std::size_t batch, const float* x, const float* dz, 
 // unless dx is nullptr. When dz is mostly zeros (a ReLU or Dropout after the layer) they are
 // computed from its nonzero entries: dx = dz · wᵀ row by row, dw = (dzᵀ · x)ᵀ column by column.
 // Returns whether it took that sparse path (for tests and benchmarks).
-template <std::size_t In, std::size_t Out>
+template <std::size_t In, std::size_t Out, class Arch = simd_arch>
 bool dense_backward(std::size_t batch, const float* x, const float* dz, const float* w, float* dw, float* db,
                     float* dx) {
     detail::sparse_workspace& ws = detail::sparse_scratch();
     const auto max_nonzeros = static_cast<std::size_t>(sparse_max_density * double(batch * Out));
     if (batch > 0 && sparse_products_enabled.load(std::memory_order_relaxed) &&
         sampled_density(batch, Out, dz, 16) <= 2 * sparse_max_density &&
-        compress_rows(batch, Out, dz, max_nonzeros, ws.dz)) {
-        if (dx != nullptr) sparse_times_transpose<In>(ws.dz, w, dx);  // dx = dz · wᵀ
+        compress_rows<Arch>(batch, Out, dz, max_nonzeros, ws.dz)) {
+        if (dx != nullptr) sparse_times_transpose<In, Arch>(ws.dz, w, dx);  // dx = dz · wᵀ
         transpose(ws.dz, ws.dz_t, ws.cursor);
-        sparse_times_dense_transposed<In>(ws.dz_t, x, dw);  // dw = (dzᵀ · x)ᵀ
+        sparse_times_dense_transposed<In, Arch>(ws.dz_t, x, dw);  // dw = (dzᵀ · x)ᵀ
         for (std::size_t o = 0; o < Out; ++o) {
             float sum = 0.0f;
             for (std::size_t e = ws.dz_t.start[o]; e < ws.dz_t.start[o + 1]; ++e) sum += ws.dz_t.value[e];
@@ -105,8 +106,8 @@ bool dense_backward(std::size_t batch, const float* x, const float* dz, const fl
         }
         return true;
     }
-    dense_backward_weights<In, Out>(batch, x, dz, dw, db);
-    if (dx != nullptr) dense_backward_data<In, Out>(batch, dz, w, dx);
+    dense_backward_weights<In, Out, Arch>(batch, x, dz, dw, db);
+    if (dx != nullptr) dense_backward_data<In, Out, Arch>(batch, dz, w, dx);
     return false;
 }
 

@@ -57,16 +57,18 @@ inline void dropout_make_mask(std::size_t n, float rate, ctnn::Rng& rng, std::ui
 }
 
 // y = keep ? x · scale : 0.      A dropped unit gives exactly 0, even where x is inf or NaN.
+template <class Arch = simd_arch>
 inline void dropout_forward(std::size_t n, const float* x, const std::uint8_t* keep, float scale, float* y) {
-    detail::simd_for_parallel(n, [=](std::size_t k, auto l) {
+    detail::simd_for_parallel<Arch>(n, [=](std::size_t k, auto l) {
         detail::store(y + k, detail::select(detail::load_mask(l, keep + k), detail::load(l, x + k) * detail::splat(l, scale),
                                             detail::splat(l, 0.0f)));
     });
 }
 
 // In place: dy = keep ? dy · scale : 0.
+template <class Arch = simd_arch>
 inline void dropout_backward(std::size_t n, const std::uint8_t* keep, float scale, float* dy) {
-    detail::simd_for_parallel(n, [=](std::size_t k, auto l) {
+    detail::simd_for_parallel<Arch>(n, [=](std::size_t k, auto l) {
         detail::store(dy + k, detail::select(detail::load_mask(l, keep + k), detail::load(l, dy + k) * detail::splat(l, scale),
                                              detail::splat(l, 0.0f)));
     });

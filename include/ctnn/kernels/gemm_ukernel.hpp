@@ -11,17 +11,14 @@
 #include <cstddef>
 #include <type_traits>
 
-#include <xsimd/xsimd.hpp>
+#include "ctnn/detail/simd_headers.hpp"
+
+#include "ctnn/kernels/arch.hpp"
 
 namespace ctnn::kernels {
 
-// Stands for "no SIMD ISA known at compile time" (xsimd::default_arch is then xsimd::unavailable):
-// the same kernels run on plain floats.
-struct generic_arch {};
-
-// The arch every kernel is compiled for, chosen from -march: avx512f > fma3<avx2> > avx > sse* > generic.
-using gemm_arch =
-    std::conditional_t<std::is_same_v<xsimd::default_arch, xsimd::unavailable>, generic_arch, xsimd::default_arch>;
+// The arch the GEMMs are compiled for unless told otherwise (kernels/arch.hpp).
+using gemm_arch = simd_arch;
 
 namespace detail {
 
@@ -33,7 +30,13 @@ template <class Arch> struct simd_ops {
     static vec load_aligned(const float* p) noexcept { return vec::load_aligned(p); }
     static void store(float* p, const vec& v) noexcept { v.store_unaligned(p); }
     static vec broadcast(float s) noexcept { return vec(s); }
-    static vec fma(const vec& a, const vec& b, const vec& c) noexcept { return xsimd::fma(a, b, c); }
+    static vec fma(const vec& a, const vec& b, const vec& c) noexcept {
+#if defined(__AVX512F__)
+        // xsimd 8.1 has no AVX-512 fma: its fallback a * b + c is fused by GCC but not by clang.
+        if constexpr (is_avx512<Arch>) return _mm512_fmadd_ps(a, b, c);
+#endif
+        return xsimd::fma(a, b, c);
+    }
     static vec zero() noexcept { return vec(0.0f); }
     static float sum(const vec& v) noexcept { return xsimd::hadd(v); }
 };

@@ -75,31 +75,31 @@ template <std::size_t N> inline void check_labels(const char* kernel, std::size_
                                         std::to_string(N) + "), got " + std::to_string(labels[r]));
 }
 
-template <std::size_t N> inline float row_sum(const float* row) noexcept {
-    lane_accumulator sum(0.0f);
-    simd_for(0, N, [&](std::size_t k, auto l) { sum.at(l) += load(l, row + k); });
+template <std::size_t N, class Arch> inline float row_sum(const float* row) noexcept {
+    lane_accumulator<Arch> sum(0.0f);
+    simd_for<Arch>(0, N, [&](std::size_t k, auto l) { sum.at(l) += load(l, row + k); });
     return sum.sum();
 }
 
 }  // namespace detail
 
 // dz = (p − t) · scale           p, t, dz (B, N); scale is 1/B for a mean over the batch.
-template <std::size_t N>
+template <std::size_t N, class Arch = simd_arch>
 inline void softmax_crossentropy_backward(std::size_t batch, const float* p, const float* t, float scale, float* dz) {
-    detail::simd_for_parallel(batch * N, [=](std::size_t k, auto l) {
+    detail::simd_for_parallel<Arch>(batch * N, [=](std::size_t k, auto l) {
         detail::store(dz + k, (detail::load(l, p + k) - detail::load(l, t + k)) * detail::splat(l, scale));
     });
 }
 
 // Σ_rows −Σ_cols t · log(clip(p / Σ_cols p))        p, t (B, N)   (Keras categorical_crossentropy)
-template <std::size_t N>
+template <std::size_t N, class Arch = simd_arch>
 inline double categorical_crossentropy_sum(std::size_t batch, const float* p, const float* t) {
     return detail::sum_rows(batch, batch * N, [&](std::size_t r) {
         const float* pr = p + r * N;
         const float* tr = t + r * N;
-        const float total = detail::row_sum<N>(pr);
-        detail::lane_accumulator acc(0.0f);
-        detail::simd_for(0, N, [&](std::size_t k, auto l) {
+        const float total = detail::row_sum<N, Arch>(pr);
+        detail::lane_accumulator<Arch> acc(0.0f);
+        detail::simd_for<Arch>(0, N, [&](std::size_t k, auto l) {
             const auto q = detail::clip_probability(detail::load(l, pr + k) / detail::splat(l, total));
             acc.at(l) += detail::load(l, tr + k) * xsimd::log(q);
         });
@@ -109,24 +109,24 @@ inline double categorical_crossentropy_sum(std::size_t batch, const float* p, co
 
 // Σ_rows −log(clip(p[label] / Σ_cols p))             p (B, N), labels (B) in [0, N)
 // Throws std::invalid_argument naming the first label outside [0, N).
-template <std::size_t N>
+template <std::size_t N, class Arch = simd_arch>
 inline double sparse_categorical_crossentropy_sum(std::size_t batch, const float* p, const std::int32_t* labels) {
     detail::check_labels<N>("sparse_categorical_crossentropy_sum<N>(batch, p, labels)", batch, labels);
     return detail::sum_rows(batch, batch * N, [&](std::size_t r) {
         const float* pr = p + r * N;
-        const float q = detail::clip_probability(pr[labels[r]] / detail::row_sum<N>(pr));
+        const float q = detail::clip_probability(pr[labels[r]] / detail::row_sum<N, Arch>(pr));
         return -static_cast<double>(std::log(q));
     });
 }
 
 // Σ_rows mean_cols (p − t)²                          p, t (B, N)
-template <std::size_t N>
+template <std::size_t N, class Arch = simd_arch>
 inline double mean_squared_error_sum(std::size_t batch, const float* p, const float* t) {
     return detail::sum_rows(batch, batch * N, [&](std::size_t r) {
         const float* pr = p + r * N;
         const float* tr = t + r * N;
-        detail::lane_accumulator acc(0.0f);
-        detail::simd_for(0, N, [&](std::size_t k, auto l) {
+        detail::lane_accumulator<Arch> acc(0.0f);
+        detail::simd_for<Arch>(0, N, [&](std::size_t k, auto l) {
             const auto d = detail::load(l, pr + k) - detail::load(l, tr + k);
             acc.at(l) += d * d;
         });
@@ -135,13 +135,13 @@ inline double mean_squared_error_sum(std::size_t batch, const float* p, const fl
 }
 
 // Σ_rows mean_cols −(t log q + (1 − t) log(1 − q)), q = clip(p)     p, t (B, N)   (Keras binary_crossentropy)
-template <std::size_t N>
+template <std::size_t N, class Arch = simd_arch>
 inline double binary_crossentropy_sum(std::size_t batch, const float* p, const float* t) {
     return detail::sum_rows(batch, batch * N, [&](std::size_t r) {
         const float* pr = p + r * N;
         const float* tr = t + r * N;
-        detail::lane_accumulator acc(0.0f);
-        detail::simd_for(0, N, [&](std::size_t k, auto l) {
+        detail::lane_accumulator<Arch> acc(0.0f);
+        detail::simd_for<Arch>(0, N, [&](std::size_t k, auto l) {
             const auto one = detail::splat(l, 1.0f);
             const auto q = detail::clip_probability(detail::load(l, pr + k));
             const auto tk = detail::load(l, tr + k);

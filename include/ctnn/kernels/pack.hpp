@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "ctnn/kernels/gemm_ukernel.hpp"
+#include "ctnn/kernels/transpose.hpp"
 
 namespace ctnn::kernels {
 
@@ -22,32 +23,6 @@ namespace detail {
 template <layout L> inline const float* element(const float* p, std::size_t ld, std::size_t r, std::size_t c) noexcept {
     return L == layout::row_major ? p + r * ld + c : p + c * ld + r;
 }
-
-// The transposing packs (row-major A, column-major B) move 8 x 8 blocks through AVX registers
-// instead of one float at a time: 24 shuffles per 64 floats, against 64 scalar loads and stores.
-#ifdef __AVX__
-template <class Arch> inline constexpr bool avx_transpose = std::is_base_of_v<xsimd::avx, Arch>;
-
-inline void transpose8x8(__m256 (&r)[8]) noexcept {
-    __m256 t[8], s[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        s[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        s[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        s[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        s[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    for (int i = 0; i < 4; ++i) {
-        r[i] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x20);
-        r[i + 4] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x31);
-    }
-}
-#else
-template <class Arch> inline constexpr bool avx_transpose = false;
-#endif
 
 }  // namespace detail
 
@@ -89,20 +64,23 @@ template <class Arch, std::size_t MR, layout LA> void pack_a(const float* a, std
             // MR row streams read side by side; the compiler keeps MR pointers in registers.
             const float* src = a + (i0 + ir) * lda + p0;
             std::size_t p = 0;
-#ifdef __AVX__
-            if constexpr (detail::avx_transpose<Arch> && MR <= 8) {
-                // 8 k at a time: MR rows (zero-padded to 8) transposed, each k's column stored as 8
-                // floats whose extra 8 - MR spill into the next k's slots, written right after. The
-                // last block keeps a later k to absorb its spill.
-                for (; p + 8 < kc; p += 8) {
-                    __m256 r[8];
-                    for (std::size_t i = 0; i < 8; ++i)
-                        r[i] = i < MR ? _mm256_loadu_ps(src + i * lda + p) : _mm256_setzero_ps();
-                    detail::transpose8x8(r);
-                    for (std::size_t q = 0; q < 8; ++q) _mm256_storeu_ps(dst + (p + q) * MR, r[q]);
+            if constexpr (detail::has_square_transpose<Arch>) {
+                // W k at a time (W = lanes): the MR rows in groups of W (the last zero-padded) are
+                // transposed, and each k's column of a group stored as W floats. A partial group's
+                // extra floats spill into the next k's slots: it goes first, so the full groups
+                // overwrite the spill, and the last block keeps a later k to absorb its own.
+                using vec = xsimd::batch<float, Arch>;
+                constexpr std::size_t W = vec::size, groups = (MR + W - 1) / W;
+                for (; p + W < kc; p += W) {
+                    for (std::size_t g = groups; g-- > 0;) {
+                        vec r[W];
+                        for (std::size_t i = 0; i < W; ++i)
+                            r[i] = g * W + i < MR ? vec::load_unaligned(src + (g * W + i) * lda + p) : vec(0.0f);
+                        detail::transpose_vectors<Arch>(r);
+                        for (std::size_t q = 0; q < W; ++q) r[q].store_unaligned(dst + (p + q) * MR + g * W);
+                    }
                 }
             }
-#endif
             for (; p < kc; ++p)
 #pragma GCC unroll 16
                 for (std::size_t r = 0; r < MR; ++r) dst[p * MR + r] = src[r * lda + p];
@@ -114,36 +92,36 @@ template <class Arch, std::size_t MR, layout LA> void pack_a(const float* a, std
     }
 }
 
-#ifdef __AVX__
 // One full panel of a column-major B: NR columns of kc floats (column c at src + c * ldb) into
-// dst[p][c], 8 columns x 8 k per transpose; column sums in k order, as the scalar loop sums them.
-template <std::size_t NR>
-void pack_b_col_major_avx(const float* src, std::size_t ldb, std::size_t kc, float* dst, float* colsum) noexcept {
-    for (std::size_t h = 0; h < NR; h += 8) {
+// dst[p][c], W columns x W k per register transpose; column sums in k order, as the scalar loop sums them.
+template <class Arch, std::size_t NR>
+void pack_b_col_major_transposed(const float* src, std::size_t ldb, std::size_t kc, float* dst, float* colsum) noexcept {
+    using vec = xsimd::batch<float, Arch>;
+    constexpr std::size_t W = vec::size;
+    for (std::size_t h = 0; h < NR; h += W) {
         const float* col = src + h * ldb;
-        __m256 sum = colsum ? _mm256_loadu_ps(colsum + h) : _mm256_setzero_ps();
+        vec sum = colsum ? vec::load_unaligned(colsum + h) : vec(0.0f);
         std::size_t p = 0;
-        for (; p + 8 <= kc; p += 8) {
-            __m256 r[8];
-            for (std::size_t c = 0; c < 8; ++c) r[c] = _mm256_loadu_ps(col + c * ldb + p);
-            detail::transpose8x8(r);
-            for (std::size_t q = 0; q < 8; ++q) {
-                _mm256_storeu_ps(dst + (p + q) * NR + h, r[q]);
-                sum = _mm256_add_ps(sum, r[q]);
+        for (; p + W <= kc; p += W) {
+            vec r[W];
+            for (std::size_t c = 0; c < W; ++c) r[c] = vec::load_unaligned(col + c * ldb + p);
+            detail::transpose_vectors<Arch>(r);
+            for (std::size_t q = 0; q < W; ++q) {
+                r[q].store_unaligned(dst + (p + q) * NR + h);
+                sum = sum + r[q];
             }
         }
-        alignas(32) float sums[8];
-        _mm256_store_ps(sums, sum);
+        alignas(64) float sums[W];
+        sum.store_aligned(sums);
         for (; p < kc; ++p)
-            for (std::size_t c = 0; c < 8; ++c) {
+            for (std::size_t c = 0; c < W; ++c) {
                 dst[p * NR + h + c] = col[c * ldb + p];
                 sums[c] += col[c * ldb + p];
             }
         if (colsum)
-            for (std::size_t c = 0; c < 8; ++c) colsum[h + c] = sums[c];
+            for (std::size_t c = 0; c < W; ++c) colsum[h + c] = sums[c];
     }
 }
-#endif
 
 // Packs B[p0 : p0+kc, j0 : j0+nc] into ceil(nc/NR) micro-panels of (kc, NR): dst[panel][p][c].
 // If colsum is given (padded to a multiple of NR), colsum[c] += Σ_p B[p0+p][j0+c], summed in p order.
@@ -194,14 +172,13 @@ template <class Arch, std::size_t NR, layout LB> void pack_b(const float* b, std
                         for (std::size_t c = 0; c < cols; ++c) colsum[jr + c] += src[p * ldb + c];
             }
         } else {
-#ifdef __AVX__
-            if constexpr (detail::avx_transpose<Arch> && NR % 8 == 0) {
+            if constexpr (detail::has_square_transpose<Arch>) {
                 if (cols == NR) {
-                    pack_b_col_major_avx<NR>(b + (j0 + jr) * ldb + p0, ldb, kc, dst, colsum ? colsum + jr : nullptr);
+                    pack_b_col_major_transposed<Arch, NR>(b + (j0 + jr) * ldb + p0, ldb, kc, dst,
+                                                          colsum ? colsum + jr : nullptr);
                     continue;
                 }
             }
-#endif
             // Columns of B are contiguous: read each along k, write it down the panel (stride NR).
             for (std::size_t c = 0; c < NR; ++c) {
                 if (c < cols) {

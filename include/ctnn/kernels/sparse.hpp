@@ -24,6 +24,7 @@
 #include "ctnn/kernels/gemm_ukernel.hpp"
 #include "ctnn/kernels/pack.hpp"
 #include "ctnn/kernels/parallel.hpp"
+#include "ctnn/kernels/transpose.hpp"
 
 namespace ctnn::kernels {
 
@@ -95,31 +96,6 @@ inline void sparse_row_times(const std::uint32_t* index, const float* value, std
     }
 }
 
-// t[c][r] = a[r][c] for r < rows, c < cols: a (rows, cols) with row stride lda, t with row stride ldt.
-// 8 x 8 blocks through AVX registers where they fit, single floats elsewhere.
-template <class Arch>
-inline void transpose_block(const float* a, std::size_t lda, std::size_t rows, std::size_t cols, float* t,
-                            std::size_t ldt) noexcept {
-    std::size_t r = 0;
-#ifdef __AVX__
-    if constexpr (avx_transpose<Arch>) {
-        const std::size_t row_end = rows / 8 * 8, col_end = cols / 8 * 8;  // up front: GCC sees the trip counts
-        for (; r < row_end; r += 8) {
-            for (std::size_t c = 0; c < col_end; c += 8) {
-                __m256 block[8];
-                for (std::size_t i = 0; i < 8; ++i) block[i] = _mm256_loadu_ps(a + (r + i) * lda + c);
-                transpose8x8(block);
-                for (std::size_t i = 0; i < 8; ++i) _mm256_storeu_ps(t + (c + i) * ldt + r, block[i]);
-            }
-            for (std::size_t c = col_end; c < cols; ++c)
-                for (std::size_t i = 0; i < 8; ++i) t[c * ldt + r + i] = a[(r + i) * lda + c];
-        }
-    }
-#endif
-    for (; r < rows; ++r)
-        for (std::size_t c = 0; c < cols; ++c) t[c * ldt + r] = a[r * lda + c];
-}
-
 // A thread's transposed panel of B for sparse_times_transpose: grown on first use, kept.
 inline Buffer& sparse_panel() {
     thread_local Buffer panel;
@@ -144,9 +120,10 @@ inline double sampled_density(std::size_t rows, std::size_t cols, const float* a
 
 // S = the nonzero entries of a (rows, cols) row-major, if there are at most max_nonzeros of them;
 // returns false as soon as there are more (S is then unusable). NaN counts as nonzero, ±0 as zero.
+template <class Arch = simd_arch>
 inline bool compress_rows(std::size_t rows, std::size_t cols, const float* a, std::size_t max_nonzeros,
                           sparse_rows& s) {
-    using S = detail::simd_ops<gemm_arch>;
+    using S = detail::simd_ops<Arch>;
     constexpr std::size_t W = S::width;
     s.rows = rows;
     s.cols = cols;
@@ -161,7 +138,7 @@ inline bool compress_rows(std::size_t rows, std::size_t cols, const float* a, st
         const std::size_t vector_end = cols / W * W;  // computed up front: GCC then sees the trip counts
         std::size_t c = 0;
         for (; c < vector_end; c += W) {
-            if (detail::all_zero<gemm_arch>(S::load(row + c))) continue;  // the common case: skip W at once
+            if (detail::all_zero<Arch>(S::load(row + c))) continue;  // the common case: skip W at once
             for (std::size_t j = c; j < c + W; ++j) {  // branch-free append
                 index[n] = static_cast<std::uint32_t>(j);
                 value[n] = row[j];
@@ -203,8 +180,7 @@ inline void transpose(const sparse_rows& s, sparse_rows& t, std::vector<std::uin
 // of B into a private (S.cols, chunk) panel (256 KB for S.cols = 1000: it stays in L2), then runs every
 // row of S over it. Each entry costs a chunk-row of the panel for 8 vector FMAs (L2 bandwidth: 25-40%
 // of the FMA peak), so this pays only when S is mostly zeros (see dense.hpp).
-template <std::size_t N> void sparse_times_transpose(const sparse_rows& s, const float* b, float* c) {
-    using Arch = gemm_arch;
+template <std::size_t N, class Arch = simd_arch> void sparse_times_transpose(const sparse_rows& s, const float* b, float* c) {
     constexpr std::size_t W = detail::simd_ops<Arch>::width, chunk = detail::sparse_chunk_vectors * W;
     const std::size_t k = s.cols;
     parallel::run(parallel::threads_for((s.nonzeros() + k) * N), [&](int t, int nt) {
@@ -224,8 +200,8 @@ template <std::size_t N> void sparse_times_transpose(const sparse_rows& s, const
 // (dzᵀ · x)ᵀ, with S = dzᵀ. Threads split B's columns (Cᵀ's rows: no two threads write one line);
 // per chunk of them, 16 rows of S at a time go to a staging block in L1, which is then written into
 // Cᵀ transposed, 16 floats (a cache line) per row.
-template <std::size_t N> void sparse_times_dense_transposed(const sparse_rows& s, const float* b, float* ct) {
-    using Arch = gemm_arch;
+template <std::size_t N, class Arch = simd_arch>
+void sparse_times_dense_transposed(const sparse_rows& s, const float* b, float* ct) {
     constexpr std::size_t W = detail::simd_ops<Arch>::width, chunk = detail::sparse_chunk_vectors * W;
     constexpr std::size_t group = 16;  // rows of S per staging block
     const std::size_t m = s.rows;
