@@ -21,6 +21,7 @@
 #include "ctnn/core/tensor.hpp"
 #include "ctnn/kernels/dense.hpp"
 #include "ctnn/kernels/reference.hpp"
+#include "for_each_arch.hpp"
 
 // A namespace per file: the area's test files are compiled together as one unity translation unit.
 namespace kernels_test_dense_kernels {
@@ -28,6 +29,7 @@ namespace kernels_test_dense_kernels {
 namespace {
 
 using namespace ctnn::kernels;
+using ctnn::testing::for_each_arch;
 constexpr std::size_t MR = gemm_config<gemm_arch>::MR, NR = gemm_config<gemm_arch>::NR;
 constexpr double eps = 0x1.0p-24;
 
@@ -54,10 +56,10 @@ std::vector<std::size_t> batches_for(std::size_t in, std::size_t out) {
 // Bound on |float dot product − exact| for a length-k sum whose terms have absolute sum `mag`.
 double dot_tolerance(std::size_t k, double mag) { return 2.0 * double(k + 2) * eps * mag + 1e-30; }
 
-template <std::size_t In, std::size_t Out, class Act> void check_forward(std::size_t batch, std::size_t offset) {
+template <std::size_t In, std::size_t Out, class Act, class Arch> void check_forward(std::size_t batch, std::size_t offset) {
     Data x(batch * In, offset, 11), w(In * Out, offset, 12), bias(Out, offset, 13);
     Data y(batch * Out, offset, 14), expect(batch * Out, offset, 15);
-    dense_forward<In, Out, Act>(batch, x.p, w.p, bias.p, y.p);
+    dense_forward<In, Out, Act, Arch>(batch, x.p, w.p, bias.p, y.p);
     reference::dense_forward_naive<In, Out, Act>(batch, x.p, w.p, bias.p, expect.p);
     std::size_t bad = 0;
     for (std::size_t r = 0; r < batch; ++r) {
@@ -77,25 +79,25 @@ template <std::size_t In, std::size_t Out, class Act> void check_forward(std::si
                 Act::elementwise ? tol[o] + 8 * eps * std::abs(want) + 1e-7 : want * 2 * row_tol + 1e-6 + 1e-5 * want;
             if (!(std::abs(got - want) <= t) && bad++ < 5)
                 FAIL_CHECK(Act::name << " y[" << r << "][" << o << "] = " << got << ", expected " << want << " ± " << t
-                                     << " (In=" << In << " Out=" << Out << " batch=" << batch << ")");
+                                     << " (In=" << In << " Out=" << Out << " batch=" << batch << ", " << arch_name<Arch>() << ")");
         }
     }
     CHECK(bad == 0);
 }
 
-template <std::size_t In, std::size_t Out> void check_backward(std::size_t batch, std::size_t offset) {
+template <std::size_t In, std::size_t Out, class Arch> void check_backward(std::size_t batch, std::size_t offset) {
     Data x(batch * In, offset, 21), w(In * Out, offset, 22), dz(batch * Out, offset, 23);
     Data dx(batch * In, offset, 24), dw(In * Out, offset, 25), db(Out, offset, 26);
     Data dx_ref(batch * In, offset, 27), dw_ref(In * Out, offset, 28), db_ref(Out, offset, 29);
-    dense_backward_data<In, Out>(batch, dz.p, w.p, dx.p);
-    dense_backward_weights<In, Out>(batch, x.p, dz.p, dw.p, db.p);
+    dense_backward_data<In, Out, Arch>(batch, dz.p, w.p, dx.p);
+    dense_backward_weights<In, Out, Arch>(batch, x.p, dz.p, dw.p, db.p);
     reference::dense_backward_data_naive<In, Out>(batch, dz.p, w.p, dx_ref.p);
     reference::dense_backward_weights_naive<In, Out>(batch, x.p, dz.p, dw_ref.p, db_ref.p);
     std::size_t bad = 0;
     auto expect_close = [&](const std::string& what, std::size_t r, std::size_t c, double got, double want, double tol) {
         if (!(std::abs(got - want) <= tol) && bad++ < 5)
             FAIL_CHECK(what << "[" << r << "][" << c << "] = " << got << ", expected " << want << " ± " << tol
-                            << " (In=" << In << " Out=" << Out << " batch=" << batch << ")");
+                            << " (In=" << In << " Out=" << Out << " batch=" << batch << ", " << arch_name<Arch>() << ")");
     };
     for (std::size_t r = 0; r < batch; ++r)
         for (std::size_t i = 0; i < In; ++i) {
@@ -140,29 +142,35 @@ bool same_bits(const float* a, const float* b, std::size_t n) { return std::memc
         Dims<784, 1000>, Dims<1000, 500>, Dims<500, 10>
 
 TEST_CASE_TEMPLATE("dense_forward.matches_naive_linear_relu", D, CTNN_DENSE_SIZES) {
-    for (std::size_t batch : batches_for(D::In, D::Out)) {
-        CAPTURE(batch);
-        check_forward<D::In, D::Out, ctnn::Linear>(batch, 0);
-        check_forward<D::In, D::Out, ctnn::Relu>(batch, 1);
-    }
+    for_each_arch([]<class Arch>() {
+        for (std::size_t batch : batches_for(D::In, D::Out)) {
+            CAPTURE(batch);
+            check_forward<D::In, D::Out, ctnn::Linear, Arch>(batch, 0);
+            check_forward<D::In, D::Out, ctnn::Relu, Arch>(batch, 1);
+        }
+    });
 }
 
 TEST_CASE_TEMPLATE("dense_forward.matches_naive_sigmoid_tanh_softmax", D, Dims<1, 1>, Dims<7, 3>, Dims<17, 33>,
                    Dims<MR + 1, NR - 1>, Dims<100, 10>, Dims<500, 10>) {
-    for (std::size_t batch : batches_for(D::In, D::Out)) {
-        CAPTURE(batch);
-        check_forward<D::In, D::Out, ctnn::Sigmoid>(batch, 1);
-        check_forward<D::In, D::Out, ctnn::Tanh>(batch, 0);
-        check_forward<D::In, D::Out, ctnn::Softmax>(batch, 1);
-    }
+    for_each_arch([]<class Arch>() {
+        for (std::size_t batch : batches_for(D::In, D::Out)) {
+            CAPTURE(batch);
+            check_forward<D::In, D::Out, ctnn::Sigmoid, Arch>(batch, 1);
+            check_forward<D::In, D::Out, ctnn::Tanh, Arch>(batch, 0);
+            check_forward<D::In, D::Out, ctnn::Softmax, Arch>(batch, 1);
+        }
+    });
 }
 
 TEST_CASE_TEMPLATE("dense_backward.matches_naive", D, CTNN_DENSE_SIZES) {
-    for (std::size_t batch : batches_for(D::In, D::Out)) {
-        CAPTURE(batch);
-        SUBCASE("aligned") { check_backward<D::In, D::Out>(batch, 0); }
-        SUBCASE("unaligned") { check_backward<D::In, D::Out>(batch, 1); }
-    }
+    for_each_arch([]<class Arch>() {
+        for (std::size_t batch : batches_for(D::In, D::Out)) {
+            CAPTURE(batch);
+            check_backward<D::In, D::Out, Arch>(batch, 0);  // aligned
+            check_backward<D::In, D::Out, Arch>(batch, 1);  // unaligned
+        }
+    });
 }
 
 TEST_CASE("dense_backward_weights.empty_batch_gives_zero_gradients") {

@@ -14,6 +14,7 @@
 #include "ctnn/core/random.hpp"
 #include "ctnn/kernels/dropout.hpp"
 #include "ctnn/kernels/reference.hpp"
+#include "for_each_arch.hpp"
 
 // A namespace per file: the area's test files are compiled together as one unity translation unit.
 namespace kernels_test_dropout {
@@ -22,6 +23,7 @@ namespace {
 
 namespace kn = ctnn::kernels;
 namespace ref = ctnn::kernels::reference;
+using ctnn::testing::for_each_arch;
 
 constexpr std::size_t sweep_sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 500, 1000, 3 * 1000, 32 * 1000};
 
@@ -111,40 +113,46 @@ TEST_CASE("DropoutKernels.mask_edge_rates") {
 }
 
 TEST_CASE("DropoutKernels.forward_backward_match_naive_twin") {
-    for (std::size_t n : sweep_sizes) {
-        INFO("n=" << n);
-        const float scale = 1.0f / (1.0f - 0.3f);
-        const auto keep = make_mask(n, 0.3f, n);
-        const auto x = random_vector(n, 100 + n, -5.0f, 5.0f);
-        std::vector<float> y(n, -1.0f), y_ref(n, -2.0f);
-        kn::dropout_forward(n, x.data(), keep.data(), scale, y.data());
-        ref::dropout_forward_naive(n, x.data(), keep.data(), scale, y_ref.data());
-        CHECK(y == y_ref);  // the same single multiply per unit: bit-identical
-
-        auto dy = random_vector(n, 200 + n, -1.0f, 1.0f), dy_ref = dy;
-        kn::dropout_backward(n, keep.data(), scale, dy.data());
-        ref::dropout_backward_naive(n, keep.data(), scale, dy_ref.data());
-        CHECK(dy == dy_ref);
-    }
+    for_each_arch([]<class Arch>() {
+        for (std::size_t n : sweep_sizes) {
+            INFO("n=" << n);
+            const float scale = 1.0f / (1.0f - 0.3f);
+            const auto keep = make_mask(n, 0.3f, n);
+            const auto x = random_vector(n, 100 + n, -5.0f, 5.0f);
+            std::vector<float> y(n, -1.0f), y_ref(n, -2.0f);
+            kn::dropout_forward<Arch>(n, x.data(), keep.data(), scale, y.data());
+            ref::dropout_forward_naive(n, x.data(), keep.data(), scale, y_ref.data());
+            CHECK(y == y_ref);  // the same single multiply per unit: bit-identical
+    
+            auto dy = random_vector(n, 200 + n, -1.0f, 1.0f), dy_ref = dy;
+            kn::dropout_backward<Arch>(n, keep.data(), scale, dy.data());
+            ref::dropout_backward_naive(n, keep.data(), scale, dy_ref.data());
+            CHECK(dy == dy_ref);
+        }
+    });
 }
 
 TEST_CASE("DropoutKernels.forward_by_hand") {
-    SUBCASE("kept units are scaled, dropped ones are exactly zero even for inf and NaN") {
-        const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
-        const float x[11] = {1, 2, 3, 4, 5, 6, 7, 8, 9, inf, nan};
-        const std::uint8_t keep[11] = {1, 0, 1, 0, 1, 1, 0, 0, 1, 0, 0};
-        float y[11];
-        kn::dropout_forward(11, x, keep, 2.0f, y);
-        const float want[11] = {2, 0, 6, 0, 10, 12, 0, 0, 18, 0, 0};
-        for (std::size_t k = 0; k < 11; ++k) CHECK(y[k] == want[k]);
-    }
-    SUBCASE("in place (x and y alias)") {
-        float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-        const std::uint8_t keep[9] = {0, 1, 0, 1, 0, 1, 0, 1, 0};
-        kn::dropout_forward(9, x, keep, 0.5f, x);
-        const float want[9] = {0, 1, 0, 2, 0, 3, 0, 4, 0};
-        for (std::size_t k = 0; k < 9; ++k) CHECK(x[k] == want[k]);
-    }
+    for_each_arch([]<class Arch>() {
+        {
+            INFO("kept units are scaled, dropped ones are exactly zero even for inf and NaN");
+            const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+            const float x[11] = {1, 2, 3, 4, 5, 6, 7, 8, 9, inf, nan};
+            const std::uint8_t keep[11] = {1, 0, 1, 0, 1, 1, 0, 0, 1, 0, 0};
+            float y[11];
+            kn::dropout_forward<Arch>(11, x, keep, 2.0f, y);
+            const float want[11] = {2, 0, 6, 0, 10, 12, 0, 0, 18, 0, 0};
+            for (std::size_t k = 0; k < 11; ++k) CHECK(y[k] == want[k]);
+        }
+        {
+            INFO("in place (x and y alias)");
+            float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+            const std::uint8_t keep[9] = {0, 1, 0, 1, 0, 1, 0, 1, 0};
+            kn::dropout_forward<Arch>(9, x, keep, 0.5f, x);
+            const float want[9] = {0, 1, 0, 2, 0, 3, 0, 4, 0};
+            for (std::size_t k = 0; k < 9; ++k) CHECK(x[k] == want[k]);
+        }
+    });
 }
 
 }  // namespace kernels_test_dropout

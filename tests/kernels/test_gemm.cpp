@@ -12,6 +12,7 @@
 #include "ctnn/core/random.hpp"
 #include "ctnn/core/tensor.hpp"
 #include "ctnn/kernels/gemm.hpp"
+#include "for_each_arch.hpp"
 
 // A namespace per file: the area's test files are compiled together as one unity translation unit.
 namespace kernels_test_gemm {
@@ -19,8 +20,7 @@ namespace kernels_test_gemm {
 namespace {
 
 using namespace ctnn::kernels;
-using cfg = gemm_config<gemm_arch>;
-constexpr std::size_t MR = cfg::MR, NR = cfg::NR;
+using ctnn::testing::for_each_arch;
 
 // A buffer of n random floats in [-1, 1) starting `offset` floats past a 64-byte boundary.
 struct Operand {
@@ -89,56 +89,89 @@ void run_case(std::size_t m, std::size_t n, std::size_t k, bool with_bias, std::
         for (std::size_t j = n; j < ldc; ++j) CHECK(c.data[i * ldc + j] == fresh.data[i * ldc + j]);
 }
 
-const std::vector<std::size_t> edge_sizes = {1, 2, MR - 1, MR, MR + 1, NR - 1, NR, NR + 1, 2 * NR + 3, 100};
+// Sizes around the arch's register tile.
+template <class Arch> std::vector<std::size_t> edge_sizes() {
+    constexpr std::size_t MR = gemm_config<Arch>::MR, NR = gemm_config<Arch>::NR;
+    return {1, 2, MR - 1, MR, MR + 1, NR - 1, NR, NR + 1, 2 * NR + 3, 100};
+}
 
 }  // namespace
 
 TEST_CASE("gemm.nn_edges") {
-    for (std::size_t m : edge_sizes)
-        for (std::size_t n : edge_sizes)
-            for (std::size_t k : {std::size_t{1}, std::size_t{7}, std::size_t{33}})
-                run_case<layout::row_major, layout::row_major>(m, n, k, true, 1);
+    for_each_arch([]<class Arch>() {
+        for (std::size_t m : edge_sizes<Arch>())
+            for (std::size_t n : edge_sizes<Arch>())
+                for (std::size_t k : {std::size_t{1}, std::size_t{7}, std::size_t{33}})
+                    run_case<layout::row_major, layout::row_major, Arch>(m, n, k, true, 1);
+    });
 }
 
 TEST_CASE("gemm.nt_edges") {
-    for (std::size_t m : edge_sizes)
-        for (std::size_t n : edge_sizes)
-            for (std::size_t k : {std::size_t{1}, std::size_t{8}, std::size_t{17}})
-                run_case<layout::row_major, layout::col_major>(m, n, k, false, 0);
+    for_each_arch([]<class Arch>() {
+        for (std::size_t m : edge_sizes<Arch>())
+            for (std::size_t n : edge_sizes<Arch>())
+                for (std::size_t k : {std::size_t{1}, std::size_t{8}, std::size_t{17}})
+                    run_case<layout::row_major, layout::col_major, Arch>(m, n, k, false, 0);
+    });
 }
 
 TEST_CASE("gemm.tn_edges") {
-    for (std::size_t m : edge_sizes)
-        for (std::size_t n : edge_sizes)
-            for (std::size_t k : {std::size_t{1}, std::size_t{6}, std::size_t{31}})
-                run_case<layout::col_major, layout::row_major>(m, n, k, false, 1);
+    for_each_arch([]<class Arch>() {
+        for (std::size_t m : edge_sizes<Arch>())
+            for (std::size_t n : edge_sizes<Arch>())
+                for (std::size_t k : {std::size_t{1}, std::size_t{6}, std::size_t{31}})
+                    run_case<layout::col_major, layout::row_major, Arch>(m, n, k, false, 1);
+    });
 }
 
 TEST_CASE("gemm.blocks") {
-    // Sizes crossing MC, KC (several k-blocks: load-and-accumulate tiles) and the thread split.
-    SUBCASE("several k blocks") { run_case<layout::row_major, layout::row_major>(37, 45, 2 * cfg::KC + 11, true, 1); }
-    SUBCASE("several m blocks") { run_case<layout::row_major, layout::col_major>(2 * cfg::MC + 7, 70, 40, false, 0); }
-    SUBCASE("rows and columns split") { run_case<layout::col_major, layout::row_major>(301, 9, 600, false, 1); }
-    SUBCASE("large") { run_case<layout::row_major, layout::row_major>(250, 333, 515, true, 0); }
-    SUBCASE("B in place, several k blocks") { run_case<layout::row_major, layout::row_major>(50, 131, 600, true, 1); }
-    // Up to 64 rows per thread read B in place: on two threads 120 rows do (columns split), on one not.
-    SUBCASE("B in place, 120 rows") { run_case<layout::row_major, layout::row_major>(120, 131, 300, true, 0); }
-    SUBCASE("A in place, several k blocks") { run_case<layout::col_major, layout::row_major>(301, 40, 1100, false, 0); }
-    // From 2 x MC rows per thread the team claims row blocks (down to one MR tile, the last one partial).
-    SUBCASE("rows claimed") { run_case<layout::row_major, layout::row_major>(4 * cfg::MC + 7, 45, 300, true, 1); }
-    SUBCASE("rows claimed, column-major A") {
-        run_case<layout::col_major, layout::row_major>(4 * cfg::MC + 11, 37, 260, false, 0);
-    }
+    for_each_arch([]<class Arch>() {
+        using cfg = gemm_config<Arch>;
+        // Sizes crossing MC, KC (several k-blocks: load-and-accumulate tiles) and the thread split.
+        {
+            INFO("several k blocks");
+            run_case<layout::row_major, layout::row_major, Arch>(37, 45, 2 * cfg::KC + 11, true, 1);
+        }
+        {
+            INFO("several m blocks");
+            run_case<layout::row_major, layout::col_major, Arch>(2 * cfg::MC + 7, 70, 40, false, 0);
+        }
+        {
+            INFO("rows and columns split");
+            run_case<layout::col_major, layout::row_major, Arch>(301, 9, 600, false, 1);
+        }
+        {
+            INFO("large");
+            run_case<layout::row_major, layout::row_major, Arch>(250, 333, 515, true, 0);
+        }
+        {
+            INFO("B in place, several k blocks");
+            run_case<layout::row_major, layout::row_major, Arch>(50, 131, 600, true, 1);
+        }
+        // Up to 64 rows per thread read B in place: on two threads 120 rows do (columns split), on one not.
+        {
+            INFO("B in place, 120 rows");
+            run_case<layout::row_major, layout::row_major, Arch>(120, 131, 300, true, 0);
+        }
+        {
+            INFO("A in place, several k blocks");
+            run_case<layout::col_major, layout::row_major, Arch>(301, 40, 1100, false, 0);
+        }
+        // From 2 x MC rows per thread the team claims row blocks (down to one MR tile, the last one partial).
+        {
+            INFO("rows claimed");
+            run_case<layout::row_major, layout::row_major, Arch>(4 * cfg::MC + 7, 45, 300, true, 1);
+        }
+        {
+            INFO("rows claimed, column-major A");
+            run_case<layout::col_major, layout::row_major, Arch>(4 * cfg::MC + 11, 37, 260, false, 0);
+        }
+    });
 }
 
-// The other register widths compiled for this host: the SSE tile (6 x 8) and the generic scalar
-// fallback (4 x 4) that a build without a known SIMD ISA would use.
-#if XSIMD_WITH_SSE2
-#define CTNN_TEST_OTHER_ARCHS generic_arch, xsimd::sse2
-#else
-#define CTNN_TEST_OTHER_ARCHS generic_arch
-#endif
-TEST_CASE_TEMPLATE("gemm.other_arch_edges", Arch, CTNN_TEST_OTHER_ARCHS) {
+// The generic scalar fallback (4 x 4 tile) that a build without a known SIMD ISA would use.
+TEST_CASE("gemm.generic_arch_edges") {
+    using Arch = generic_arch;
     using other = gemm_config<Arch>;
     for (std::size_t m : {std::size_t{1}, other::MR - 1, other::MR + 1, std::size_t{70}})
         for (std::size_t n : {std::size_t{1}, other::NR - 1, other::NR + 1, std::size_t{70}}) {
@@ -151,7 +184,7 @@ TEST_CASE_TEMPLATE("gemm.other_arch_edges", Arch, CTNN_TEST_OTHER_ARCHS) {
 TEST_CASE("gemm.k_zero_leaves_c_and_zeroes_colsums") {
     Operand a(8, 0, 1), b(8, 0, 2), c(6, 0, 3), fresh(6, 0, 3);
     std::vector<float> sums(2, 7.0f);
-    gemm<gemm_arch, layout::row_major, layout::row_major, ctnn::Linear>(3, 2, 0, a.data, 1, b.data, 2, c.data, 2,
+    gemm<simd_arch, layout::row_major, layout::row_major, ctnn::Linear>(3, 2, 0, a.data, 1, b.data, 2, c.data, 2,
                                                                         nullptr, sums.data());
     for (std::size_t i = 0; i < 6; ++i) CHECK(c.data[i] == fresh.data[i]);
     CHECK(sums[0] == 0.0f);
@@ -159,19 +192,21 @@ TEST_CASE("gemm.k_zero_leaves_c_and_zeroes_colsums") {
 }
 
 TEST_CASE("gemm.small_m_paths") {
-    for (std::size_t m : {1, 2, 3, 4, 5, 6, 7, 13})
-        for (std::size_t n :
-             {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{9}, NR * 8 + 5, std::size_t{130}}) {
-            const std::size_t k = 29;
-            Operand a(m * k, 1, m), b(k * n, 1, n), bias(n, 1, 3), c(m * n, 1, 4);
-            gemm_small_m<gemm_arch, ctnn::Relu>(m, n, k, a.data, k, b.data, n, c.data, n, bias.data);
-            check_product<layout::row_major, layout::row_major>(m, n, k, a.data, k, b.data, n, c.data, n, bias.data,
-                                                                true);
-            // NT: B given as (n, k) row-major.
-            gemm_small_m_nt<gemm_arch>(m, n, k, a.data, k, b.data, k, c.data, n);
-            check_product<layout::row_major, layout::col_major>(m, n, k, a.data, k, b.data, k, c.data, n, nullptr,
-                                                                false);
-        }
+    for_each_arch([]<class Arch>() {
+        for (std::size_t m : {1, 2, 3, 4, 5, 6, 7, 13})
+            for (std::size_t n :
+                 {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{9}, gemm_config<Arch>::NR * 8 + 5, std::size_t{130}}) {
+                const std::size_t k = 29;
+                Operand a(m * k, 1, m), b(k * n, 1, n), bias(n, 1, 3), c(m * n, 1, 4);
+                gemm_small_m<Arch, ctnn::Relu>(m, n, k, a.data, k, b.data, n, c.data, n, bias.data);
+                check_product<layout::row_major, layout::row_major>(m, n, k, a.data, k, b.data, n, c.data, n, bias.data,
+                                                                    true);
+                // NT: B given as (n, k) row-major.
+                gemm_small_m_nt<Arch>(m, n, k, a.data, k, b.data, k, c.data, n);
+                check_product<layout::row_major, layout::col_major>(m, n, k, a.data, k, b.data, k, c.data, n, nullptr,
+                                                                    false);
+            }
+    });
 }
 
 TEST_CASE("parallel.split_covers_the_range_on_grain_boundaries") {
