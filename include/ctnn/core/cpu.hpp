@@ -2,7 +2,7 @@
 // has it. A program built for extensions the CPU lacks (-march=native on one machine, run on
 // another) stops before main with a message naming them, instead of dying of SIGILL in a kernel.
 //
-// compiled_isa()              xsimd's name of the kernels' arch: "avx512bw", "fma3+avx2", "sse4.2", ...
+// compiled_isa()              xsimd's name of the kernels' arch: "avx512dq", "fma3+avx2", "sse4.2", ...
 // compiled_cpu_features()     the x86 extensions this translation unit may use (from -march / -m<ext>)
 // missing_cpu_features(pred)  those of them `pred(name)` says the CPU lacks (pred: a fake CPU in tests)
 // missing_cpu_features()      the same against this CPU (__builtin_cpu_supports; x86-64 only)
@@ -20,7 +20,7 @@
 #include <type_traits>
 #include <vector>
 
-#include <xsimd/xsimd.hpp>
+#include "ctnn/kernels/arch.hpp"
 
 // The check runs where this CPU is not yet known to have the compiled extensions, so it is itself
 // compiled for the x86-64 baseline (no SSE3 and up, no AVX): it cannot hit the instructions it checks for.
@@ -34,12 +34,9 @@
 
 namespace ctnn {
 
-// The SIMD arch of the kernels (xsimd::default_arch, chosen by xsimd from -march); "generic" when
-// xsimd knows no SIMD ISA for this target and the kernels run on plain floats.
-inline std::string compiled_isa() {
-    if constexpr (std::is_same_v<xsimd::default_arch, xsimd::unavailable>) return "generic";
-    else return xsimd::default_arch::name();
-}
+// The SIMD arch of the kernels (kernels::simd_arch, chosen from -march); "generic" when xsimd knows
+// no SIMD ISA for this target and the kernels run on plain floats.
+inline std::string compiled_isa() { return std::string(kernels::arch_name()); }
 
 // Internal linkage: every translation unit that includes ctnn lists, and checks before main, the
 // extensions it was itself compiled with (translation units built with different flags each check theirs).
