@@ -2,6 +2,10 @@
 // gradient through the same mask.
 #include <doctest/doctest.h>
 
+#include <ratio>
+#include <type_traits>
+#include <vector>
+
 #include <ctnn/layers/dropout.hpp>
 
 #include "helpers.hpp"
@@ -43,6 +47,29 @@ TEST_CASE("Dropout.identity_at_inference") {
 
 TEST_CASE("Dropout.gradients_match_finite_differences") {
     Dropout<0.3>::bind<23> layer;
+    const auto check = testing::check_layer_gradients(layer, 5, Phase::training);
+    INFO(check.log);
+    CHECK(check.ok);
+}
+
+// The portable spelling (compilers without floating-point template arguments): the same layer.
+TEST_CASE("Dropout.ratio_rate_is_the_same_layer") {
+    using L = Dropout<rate<9, 10>>::bind<50>;
+    CHECK(L::rate == 0.9);
+    CHECK(L::scale == doctest::Approx(10.0f));
+    constexpr std::size_t batch = 40;
+    std::vector<float> x(batch * 50, 1.0f), y(batch * 50), y_std(batch * 50);
+    L layer;
+    Rng rng(11);
+    layer.forward(x.data(), y.data(), {batch, Phase::training, &rng});
+    Dropout<std::ratio<9, 10>{}>::bind<50> same;
+    Rng rng_std(11);
+    same.forward(x.data(), y_std.data(), {batch, Phase::training, &rng_std});
+    CHECK(y == y_std);
+    CHECK(layer.mask() == same.mask());
+#if CTNN_FLOAT_TEMPLATE_ARGS
+    static_assert(std::is_same_v<L, Dropout<0.9>::bind<50>>);
+#endif
     const auto check = testing::check_layer_gradients(layer, 5, Phase::training);
     INFO(check.log);
     CHECK(check.ok);

@@ -1,0 +1,13 @@
+// User mistake: a negative rate in the portable (ratio) spelling.
+// expect: Dropout<Rate>: Rate is the fraction of units DROPPED
+// expect: must be in [0, 1)
+#include <ratio>
+#include <ctnn/ctnn.hpp>
+using namespace ctnn;
+#ifdef CTNN_SHOULD_FAIL
+struct Net : Sequential<Dense<4, 8, Relu>, Dropout<std::ratio<-1, 10>{}>, Dense<8, 2, Softmax>> {};
+#else
+struct Net : Sequential<Dense<4, 8, Relu>, Dropout<std::ratio<1, 10>{}>, Dense<8, 2, Softmax>> {};
+#endif
+static_assert(Net::param_count == 4 * 8 + 8 + 8 * 2 + 2);
+int main() {}
