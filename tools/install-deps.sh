@@ -9,6 +9,7 @@ packages=(
   doctest-dev libbenchmark-dev                      # tests, benchmarks
   python3 python3-numpy python3-protobuf protobuf-compiler  # independent decoders used by tests
   clang-14 libclang-rt-14-dev                       # libFuzzer targets
+  clang-19 libomp-19-dev                            # the ISA matrix's second compiler (tools/isa-matrix.sh)
   qemu-user                                         # runs an AVX-512 build on an emulated CPU without it (tests/cpu)
   dataset-fashion-mnist                             # the examples' default data (/usr/share/datasets/fashion-mnist)
 )

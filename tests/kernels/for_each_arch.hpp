@@ -16,9 +16,17 @@ template <class Arch, class Body> void run_for_arch(Body& body) {
     body.template operator()<Arch>();
 }
 
+// The archs the kernel tests run: all of compiled_archs, or with CTNN_TEST_KERNEL_ARCH_ONLY (the ISA
+// matrix, which builds every level on its own) only the kernels' own arch.
+#if defined(CTNN_TEST_KERNEL_ARCH_ONLY)
+using tested_archs = std::tuple<ctnn::kernels::simd_arch>;
+#else
+using tested_archs = ctnn::kernels::compiled_archs;
+#endif
+
 // for_each_arch([&]<class Arch>() { ... kernel<..., Arch>(...) ... });
 template <class Body> void for_each_arch(Body&& body) {
-    std::apply([&](auto... archs) { (run_for_arch<decltype(archs)>(body), ...); }, ctnn::kernels::compiled_archs{});
+    std::apply([&](auto... archs) { (run_for_arch<decltype(archs)>(body), ...); }, tested_archs{});
 }
 
 }  // namespace ctnn::testing
