@@ -1,4 +1,4 @@
-// Tests of ctnn/io/crc32c.hpp: published check values, a bitwise twin, and table == SSE4.2.
+// Tests of ctnn/io/crc32c.hpp: published check values, a bitwise twin, and table == SSE4.2 == ARMv8 CRC.
 #include "ctnn/io/crc32c.hpp"
 
 #include <doctest/doctest.h>
@@ -73,11 +73,14 @@ TEST_CASE("crc32c.paths_agree_with_bitwise_definition") {
 #if defined(__SSE4_2__)
             REQUIRE(ctnn::io::detail::crc32c_sse42(p, length, seed) == expected);
 #endif
+#if defined(CTNN_CRC32C_ARMV8)
+            REQUIRE(ctnn::io::detail::crc32c_armv8(p, length, seed) == expected);
+#endif
             REQUIRE(ctnn::io::crc32c(p, length, seed) == expected);
         }
     }
-#if !defined(__SSE4_2__)
-    MESSAGE("built without SSE4.2: only the table path was tested");
+#if !defined(__SSE4_2__) && !defined(CTNN_CRC32C_ARMV8)
+    MESSAGE("built without SSE4.2 or the ARMv8 CRC instructions: only the table path was tested");
 #endif
 }
 
