@@ -176,8 +176,10 @@ int main(int argc, char** argv) try {
     for (std::size_t i = 0; i < epoch_times.size(); ++i) std::printf("%s%.4f", i ? ", " : "", epoch_times[i]);
     std::printf("], \"epoch_seconds_gemm_only\": %.4f", median(gemm_only_epoch_times));
     std::printf(", \"samples_per_s_128\": %.1f, \"samples_per_s_32\": %.1f, \"predict_us\": %.2f, "
-                "\"large_gemm_gflops\": %.2f, \"fma_peak_1t_gflops\": %.1f, \"fma_peak_2t_gflops\": %.1f}\n",
-                step_rates[0], step_rates[1], median(per_call) * 1e6, gemm_flops / gemm_seconds * 1e-9, peak1, peak2);
+                "\"large_gemm_gflops\": %.2f, \"fma_peak_1t_gflops\": %.1f, \"fma_peak_2t_gflops\": %.1f, "
+                "\"isa\": \"%s\"}\n",
+                step_rates[0], step_rates[1], median(per_call) * 1e6, gemm_flops / gemm_seconds * 1e-9, peak1, peak2,
+                compiled_isa().c_str());
     return 0;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "versus_ctnn: %s\n", e.what());
