@@ -27,27 +27,7 @@ if(CTNN_EXPECT_OPENMP)
   target_compile_definitions(app PRIVATE CTNN_EXPECT_OPENMP=1)
 endif()
 CMAKE
-cat > "$root/app/app.cpp" <<'CPP'
-#include <ctnn/ctnn.hpp>
-#include <cstdio>
-#include <filesystem>
-#if defined(CTNN_EXPECT_OPENMP) && !defined(_OPENMP)
-#error "ctnn::ctnn did not bring OpenMP (ctnn was installed with it)"
-#endif
-struct Tiny : ctnn::Sequential<ctnn::Dense<2, 4, ctnn::Tanh>, ctnn::Dense<4, 1, ctnn::Sigmoid>> {};
-static_assert(Tiny::param_count == 17);
-int main(int argc, char** argv) {
-    if (argc != 2) return 2;
-    auto model = ctnn::compile<Tiny>(ctnn::optimizers::Adam{}, ctnn::losses::BinaryCrossentropy{}, ctnn::metrics::Accuracy{});
-    const ctnn::Matrix x = {{0, 1}, {1, 0}};
-    const ctnn::Matrix y = {{1}, {0}};
-    model.fit(x, y, {.epochs = 2, .batch_size = 2, .verbose = 0});
-    const std::filesystem::path weights = std::filesystem::path(argv[1]) / "tiny.npz";
-    model.save_weights(weights.string());  // zip + CRC-32 from zlib
-    model.load_weights(weights.string());
-    std::printf("ctnn::ctnn from find_package works: %zu outputs\n", model.predict(x).size());
-}
-CPP
+cp "$(dirname "$0")/tiny_user.cpp" "$root/app/app.cpp"
 expect_openmp=OFF
 [[ "$openmp" == openmp ]] && expect_openmp=ON
 cmake -S "$root/app" -B "$root/app/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \

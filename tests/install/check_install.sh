@@ -12,19 +12,7 @@ pc=$(find "$root" -name ctnn.pc | head -n 1)
 [[ -n "$pc" ]] || { echo "FAIL: meson install wrote no ctnn.pc"; exit 1; }
 [[ -f $(find "$root" -path '*/include/ctnn/ctnn.hpp' | head -n 1) ]] || { echo "FAIL: ctnn/ctnn.hpp not installed"; exit 1; }
 export PKG_CONFIG_PATH="$(dirname "$pc")" PKG_CONFIG_SYSROOT_DIR="$root"
-cat > "$root/tiny.cpp" <<'CPP'
-#include <ctnn/ctnn.hpp>
-#include <cstdio>
-struct Tiny : ctnn::Sequential<ctnn::Dense<2, 4, ctnn::Tanh>, ctnn::Dense<4, 1, ctnn::Sigmoid>> {};
-static_assert(Tiny::param_count == 17);
-int main() {
-    auto model = ctnn::compile<Tiny>(ctnn::optimizers::Adam{}, ctnn::losses::BinaryCrossentropy{}, ctnn::metrics::Accuracy{});
-    const ctnn::Matrix x = {{0, 1}, {1, 0}};
-    const ctnn::Matrix y = {{1}, {0}};
-    model.fit(x, y, {.epochs = 2, .batch_size = 2, .verbose = 0});
-    std::printf("installed ctnn works: %zu outputs\n", model.predict(x).size());
-}
-CPP
+cp "$(dirname "$0")/tiny_user.cpp" "$root/tiny.cpp"
 # shellcheck disable=SC2046
 c++ -std=c++20 -Wall -Wextra -Werror $(pkg-config --cflags ctnn) "$root/tiny.cpp" -o "$root/tiny" $(pkg-config --libs ctnn)
-"$root/tiny"
+"$root/tiny" "$root"

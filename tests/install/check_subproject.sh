@@ -13,19 +13,7 @@ cat > "$root/user/meson.build" <<'MESON'
 project('ctnn_user', 'cpp', default_options: ['cpp_std=c++20'])
 executable('app', 'app.cpp', dependencies: dependency('ctnn'), cpp_args: ['-Wall', '-Wextra', '-Werror'])
 MESON
-cat > "$root/user/app.cpp" <<'CPP'
-#include <ctnn/ctnn.hpp>
-#include <cstdio>
-struct Tiny : ctnn::Sequential<ctnn::Dense<2, 4, ctnn::Tanh>, ctnn::Dense<4, 1, ctnn::Sigmoid>> {};
-static_assert(Tiny::param_count == 17);
-int main() {
-    auto model = ctnn::compile<Tiny>(ctnn::optimizers::Adam{}, ctnn::losses::BinaryCrossentropy{}, ctnn::metrics::Accuracy{});
-    const ctnn::Matrix x = {{0, 1}, {1, 0}};
-    const ctnn::Matrix y = {{1}, {0}};
-    model.fit(x, y, {.epochs = 2, .batch_size = 2, .verbose = 0});
-    std::printf("ctnn as a subproject works: %zu outputs\n", model.predict(x).size());
-}
-CPP
+cp "$(dirname "$0")/tiny_user.cpp" "$root/user/app.cpp"
 # --force-fallback-for: the subproject, even if this machine has a ctnn installed for pkg-config.
 (cd "$root/user" && meson setup build --force-fallback-for=ctnn)
 grep -q "Executing subproject ctnn" "$root/user/build/meson-logs/meson-log.txt" \
@@ -41,4 +29,4 @@ tests=$(meson introspect "$root/user/build" --tests)
 ninja -C "$root/user/build"
 built=$(cd "$root/user/build" && find . -type f -executable -not -path './meson-*' | sort)
 [[ "$built" == "./app" ]] || { echo "FAIL: ninja built more than the user's program:"; echo "$built"; exit 1; }
-"$root/user/build/app"
+"$root/user/build/app" "$root"
