@@ -1,0 +1,146 @@
+// The whole network's backward pass against central differences of its mean batch loss: every
+// parameter of a small multi-layer Sequential (Dense, Activation, Dropout), through
+// Sequential::backward's chaining, with the fused softmax + cross-entropy gradient and without it.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <ctnn/ctnn.hpp>
+
+#include "helpers.hpp"
+
+// A namespace per file: the area's test files are compiled together as one unity translation unit.
+namespace model_test_model_gradient {
+
+namespace {
+
+using namespace ctnn;
+
+// What the check feeds backward: the loss gradient w.r.t. the network's output (`unfused`), or w.r.t.
+// the logits of a softmax output (`fused`, the softmax + cross-entropy shortcut the fit loop takes).
+enum class output_gradient { unfused, fused };
+
+// d(mean loss)/dθ from Sequential::backward against (L(θ + h) − L(θ − h)) / 2h for every parameter
+// element, L the mean batch loss of a training-phase forward pass with a fixed dropout mask.
+template <class Net, class Loss>
+testing::GradientCheck check_network(Net& net, const Loss& loss, output_gradient mode, std::size_t batch,
+                                     std::uint64_t seed, double tolerance = 1e-2) {
+    constexpr std::size_t In = Net::input_size, Out = Net::output_size;
+    Rng rng(seed);
+    net.initialize(rng);
+    net.reserve(batch);
+    net.visit_parameters([&](std::size_t, const std::string&, Parameter& p) {
+        for (auto& v : p.value) v += rng.uniform(-0.1f, 0.1f);  // biases away from zero too
+    });
+    typename Net::Workspace ws;
+    ws.reserve(batch);
+    const std::vector<float> x = testing::random_vector(batch * In, rng);
+    std::vector<float> t(batch * Out, 0.0f);  // one-hot targets (B, Out)
+    for (std::size_t r = 0; r < batch; ++r) t[r * Out + rng.next_u64() % Out] = 1.0f;
+    const Rng dropout_rng = rng.split();
+
+    auto mean_loss = [&]() {
+        Rng r = dropout_rng;
+        net.forward(x.data(), ws, ForwardContext{batch, Phase::training, &r});
+        return loss.template sum<Out>(batch, ws.output(), t.data()) / double(batch);
+    };
+
+    // Analytic: the fit loop's own sequence (forward, loss gradient, backward).
+    mean_loss();
+    if (mode == output_gradient::fused) {
+        if constexpr (requires { loss.template softmax_gradient<Out>(batch, ws.output(), t.data(), ws.gradient_in.data()); })
+            loss.template softmax_gradient<Out>(batch, ws.output(), t.data(), ws.gradient_in.data());
+    } else {
+        loss.template gradient<Out>(batch, ws.output(), t.data(), ws.gradient_in.data());
+    }
+    net.backward(x.data(), ws, batch, mode == output_gradient::fused);
+    std::vector<std::vector<float>> analytic;
+    net.visit_parameters([&](std::size_t, const std::string&, Parameter& p) {
+        analytic.emplace_back(p.gradient.begin(), p.gradient.end());
+    });
+
+    testing::GradientCheck result;
+    std::size_t index = 0;
+    net.visit_parameters([&](std::size_t, const std::string& layer, Parameter& p) {
+        for (std::size_t k = 0; k < p.size(); ++k) {
+            const float saved = p.value[k];
+            const float h = 1e-3f * std::max(1.0f, std::fabs(saved));
+            p.value[k] = saved + h;
+            const double up = mean_loss();
+            p.value[k] = saved - h;
+            const double down = mean_loss();
+            p.value[k] = saved;
+            const double numeric = (up - down) / (2.0 * double(h)), grad = analytic[index][k];
+            const double err = std::fabs(numeric - grad) / std::max(1e-2, std::fabs(numeric) + std::fabs(grad));
+            ++result.checked;
+            if (err > tolerance) {
+                result.ok = false;
+                std::ostringstream s;
+                s << layer << '/' << p.name << '[' << k << "]: backward " << grad << " vs numeric " << numeric << '\n';
+                if (result.log.size() < 2000) result.log += s.str();
+            }
+        }
+        ++index;
+    });
+    return result;
+}
+
+// Tanh and Sigmoid hidden layers (no kinks for the differences to straddle), a Dropout whose mask the
+// check holds fixed, an Activation layer, and each kind of output.
+struct SoftmaxNet : Sequential<Dense<5, 7, Tanh>, Dropout<0.3>, Dense<7, 6, Sigmoid>, Dense<6, 4, Softmax>> {};
+struct SigmoidNet : Sequential<Dense<5, 6, Tanh>, Activation<Sigmoid>, Dense<6, 3, Sigmoid>> {};
+struct LinearNet : Sequential<Dense<4, 8, Tanh>, Dropout<0.5>, Dense<8, 2>> {};
+
+// Mean squared error with its gradient off by a factor: what the check exists to catch.
+struct HalvedGradientMse : losses::MeanSquaredError {
+    template <std::size_t N> void gradient(std::size_t batch, const float* p, const float* t, float* dp) const {
+        losses::MeanSquaredError::gradient<N>(batch, p, t, dp);
+        for (std::size_t k = 0; k < batch * N; ++k) dp[k] *= 0.5f;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("ModelGradient.softmax_crossentropy_fused_matches_finite_differences") {
+    SoftmaxNet net;
+    const auto check = check_network(net, losses::CategoricalCrossentropy{}, output_gradient::fused, 6, 11);
+    INFO(check.log);
+    CHECK(check.checked == SoftmaxNet::param_count);
+    CHECK(static_cast<bool>(check));
+}
+
+TEST_CASE("ModelGradient.softmax_crossentropy_unfused_matches_finite_differences") {
+    // The same network with the loss gradient taken w.r.t. the probabilities and sent back through
+    // the softmax layer's own backward: the path a softmax output takes with any other loss.
+    SoftmaxNet net;
+    const auto check = check_network(net, losses::CategoricalCrossentropy{}, output_gradient::unfused, 6, 12);
+    INFO(check.log);
+    CHECK(static_cast<bool>(check));
+}
+
+TEST_CASE("ModelGradient.sigmoid_binary_crossentropy_and_linear_mse_match_finite_differences") {
+    SigmoidNet sigmoid_net;
+    const auto bce = check_network(sigmoid_net, losses::BinaryCrossentropy{}, output_gradient::unfused, 5, 13);
+    INFO(bce.log);
+    CHECK(bce.checked == SigmoidNet::param_count);
+    CHECK(static_cast<bool>(bce));
+    LinearNet linear_net;
+    const auto mse = check_network(linear_net, losses::MeanSquaredError{}, output_gradient::unfused, 7, 14);
+    INFO(mse.log);
+    CHECK(static_cast<bool>(mse));
+}
+
+TEST_CASE("ModelGradient.check_fails_on_a_wrong_gradient") {
+    // A loss whose gradient is off by a factor: the checker must reject it, or it could not catch
+    // a broken chain either.
+    LinearNet net;
+    CHECK_FALSE(static_cast<bool>(check_network(net, HalvedGradientMse{}, output_gradient::unfused, 7, 14)));
+    CHECK(static_cast<bool>(check_network(net, losses::MeanSquaredError{}, output_gradient::unfused, 7, 14)));
+}
+
+}  // namespace model_test_model_gradient
