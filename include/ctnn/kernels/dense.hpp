@@ -26,10 +26,9 @@ inline constexpr std::size_t small_batch_backward_data = 4;
 template <class Arch = simd_arch>
 inline constexpr std::size_t few_rows_backward_data = detail::direct_max_panels * gemm_config<Arch>::NR;
 
-// The sparse backward (kernels/sparse.hpp) runs when at most this fraction of dz is nonzero. Measured
-// on the reference net's layers (2 threads, uniform random zeros): it costs the GEMMs' time at
-// 20-25% nonzeros and 0.55-0.75 of it at 15%, at batch 128 and 1000 alike; in training steps at
-// batch 8 to 128 it was never slower (1.0-1.1x faster at 8 to 32, 1.1-1.2x at 64, 1.3x at 128).
+// The sparse backward (kernels/sparse.hpp) runs when at most this fraction of dz is nonzero: below
+// the density at which it costs as much as the GEMMs, at every batch size (the measurements behind
+// it: benchmarks/README.md, "Why the thresholds are what they are").
 inline constexpr double sparse_max_density = 0.15;
 // Off: Dense uses the dense GEMMs only (benchmarks of the dense kernels, or one code path wanted).
 inline std::atomic<bool> sparse_products_enabled{true};

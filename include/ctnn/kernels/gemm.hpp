@@ -74,7 +74,7 @@ inline float* reserve(Buffer& buf, std::size_t n) {
 // Operands spanning at most this many register tiles (MR rows or NR columns) are read in place.
 inline constexpr std::size_t direct_max_panels = 4;
 // A row-major B is read in place when C has at most this many rows per thread (the forward pass at
-// batch 9..64 on one thread; up to 128 on two, where packing w cost 7% of the two forward products),
+// batch 9..64 on one thread, up to 128 on two: packing w costs more than so few rows reuse it),
 // unless its column sums are wanted (they are taken while packing).
 inline constexpr std::size_t direct_b_max_rows = 64;
 template <layout LB> constexpr bool reads_b_in_place(std::size_t rows, const float* colsum) noexcept {
@@ -92,7 +92,7 @@ struct rect {
 // thread that packed the panel, which stores them into colsum itself. Given next_row (and r holding
 // all rows), the team's threads claim blocks of rows from it (parallel::claim) rather than owning
 // fixed parts: when the machine slows one core down, the other does more of the rows instead of
-// waiting at the barrier (a fixed split measured 1-15% of the time waiting there, on this shared VM).
+// waiting at the barrier.
 // Without shared_b, a row-major B's full panels are read in place when b_in_place_wanted (the
 // driver's reads_b_in_place).
 template <class Arch, layout LA, layout LB, class Act>

@@ -36,8 +36,8 @@ template <class Arch, std::size_t MR, layout LA> void pack_a(const float* a, std
     if constexpr (LA == layout::col_major) {
         // The mc rows at one k are contiguous in memory (the MR-row pieces of all panels side by
         // side): copy them k after k, prefetching the rows pack_a_prefetch_distance k ahead (lda floats
-        // per k: usually another page, where the hardware prefetchers stop). Panel after panel instead
-        // touched each k's page once per panel: dw = xᵀ · dz packed 2-3x slower at lda = 1000.
+        // per k: usually another page, where the hardware prefetchers stop). Panel after panel would
+        // touch each k's page once per panel (benchmarks/README.md, "Where the GEMM time goes").
         const std::size_t full = mc / MR, tail = mc - full * MR;
         for (std::size_t p = 0; p < kc; ++p) {
             const float* src = a + (p0 + p) * lda + i0;

@@ -1,7 +1,6 @@
 // ctnn/kernels/sparse.hpp — products whose left operand is mostly exact zeros, computed from its
-// nonzero entries only. Behind a ReLU and Dropout<0.9>, ~97% of the reference net's second-layer dz
-// is exactly zero (Fashion-MNIST, batch 1000), so its two backward products need ~3% of the dense
-// multiply-adds. The results are the dense products' up to rounding: the terms skipped are zeros
+// nonzero entries only. Behind a ReLU and Dropout<0.9> most of a hidden layer's dz is exactly zero,
+// so its two backward products need a small part of the dense multiply-adds. The results are the dense products' up to rounding: the terms skipped are zeros
 // times finite values; the others are summed in entry order. Not here: when to use them (dense.hpp).
 //
 //   sparse_rows                    S (rows, cols) as CSR: row r's entries are index/value[start[r] .. start[r+1])
@@ -178,8 +177,8 @@ inline void transpose(const sparse_rows& s, sparse_rows& t, std::vector<std::uin
 // C (S.rows, N) = S · Bᵀ for B (N, S.cols) row-major: dx = dz · wᵀ with w (In, Out) as stored.
 // Threads split C's columns; a thread takes its columns a chunk at a time, transposes the chunk's rows
 // of B into a private (S.cols, chunk) panel (256 KB for S.cols = 1000: it stays in L2), then runs every
-// row of S over it. Each entry costs a chunk-row of the panel for 8 vector FMAs (L2 bandwidth: 25-40%
-// of the FMA peak), so this pays only when S is mostly zeros (see dense.hpp).
+// row of S over it. Each entry costs a chunk-row of the panel from L2 for 8 vector FMAs, so this is
+// bound by L2 bandwidth and pays only when S is mostly zeros (see dense.hpp).
 template <std::size_t N, class Arch = simd_arch> void sparse_times_transpose(const sparse_rows& s, const float* b, float* c) {
     constexpr std::size_t W = detail::simd_ops<Arch>::width, chunk = detail::sparse_chunk_vectors * W;
     const std::size_t k = s.cols;
