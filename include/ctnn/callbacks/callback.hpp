@@ -19,7 +19,7 @@
 #include <tuple>
 
 #include "ctnn/core/logs.hpp"
-#include "ctnn/model/model_interface.hpp"
+#include "ctnn/core/model_interface.hpp"
 
 namespace ctnn {
 

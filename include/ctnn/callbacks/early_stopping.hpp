@@ -16,8 +16,8 @@
 
 #include "ctnn/callbacks/monitor.hpp"
 #include "ctnn/core/logs.hpp"
-#include "ctnn/io/npz.hpp"
-#include "ctnn/model/model_interface.hpp"
+#include "ctnn/core/named_array.hpp"
+#include "ctnn/core/model_interface.hpp"
 
 namespace ctnn::callbacks {
 
@@ -107,7 +107,7 @@ private:
     std::size_t wait_ = 0;
     std::size_t stopped_epoch_ = 0;
     std::optional<double> best_{};
-    std::optional<std::vector<io::NamedArray>> best_weights_{};
+    std::optional<std::vector<NamedArray>> best_weights_{};
     std::size_t best_epoch_ = 0;
     detail::WarnOnce warn_;
 };

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ctnn/core/logs.hpp"
-#include "ctnn/model/model_interface.hpp"
+#include "ctnn/core/model_interface.hpp"
 
 namespace ctnn {
 

@@ -17,7 +17,7 @@
 
 #include "ctnn/callbacks/monitor.hpp"
 #include "ctnn/core/logs.hpp"
-#include "ctnn/model/model_interface.hpp"
+#include "ctnn/core/model_interface.hpp"
 
 namespace ctnn::callbacks {
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "ctnn/core/logs.hpp"
-#include "ctnn/model/model_interface.hpp"
+#include "ctnn/core/model_interface.hpp"
 #include "ctnn/tensorboard/event_writer.hpp"
 
 namespace ctnn::callbacks {
@@ -199,7 +199,7 @@ private:
     // One histogram per weight, tag "<layer>/<weight>/histogram" ("dense/kernel/histogram").
     void write_histograms(tensorboard::EventWriter& writer, std::int64_t step) {
         if (model_ == nullptr) return;
-        for (const io::NamedArray& weight : model_->get_weights())
+        for (const NamedArray& weight : model_->get_weights())
             writer.add_histogram(weight.name + "/histogram", weight.values, step);
     }
 

@@ -14,7 +14,7 @@
 #include <string>
 
 #include "ctnn/core/logs.hpp"
-#include "ctnn/model/model_interface.hpp"
+#include "ctnn/core/model_interface.hpp"
 
 namespace ctnn::callbacks {
 

@@ -23,17 +23,12 @@
 #include <unistd.h>
 
 #include "../core/error.hpp"
+#include "../core/named_array.hpp"
 #include "atomic_file.hpp"
 #include "npy.hpp"
 #include "zip.hpp"
 
 namespace ctnn::io {
-
-struct NamedArray {
-    std::string name;                // e.g. "dense/kernel"; stored as "dense/kernel.npy"
-    std::vector<std::size_t> shape;  // () for a scalar
-    std::vector<float> values;       // C (row-major) order, product(shape) of them
-};
 
 // Parses an .npz held in memory. `name` (the file name) begins every error message, which also
 // names the array: "weights.npz: array 'dense_1/bias': CRC mismatch (...)". Arrays come back in

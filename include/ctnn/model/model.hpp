@@ -28,11 +28,12 @@
 #include "ctnn/core/concepts.hpp"
 #include "ctnn/core/cpu.hpp"
 #include "ctnn/core/logs.hpp"
+#include "ctnn/core/model_interface.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/core/tensor.hpp"
+#include "ctnn/io/npz.hpp"
 #include "ctnn/losses/losses.hpp"
 #include "ctnn/model/fit_options.hpp"
-#include "ctnn/model/model_interface.hpp"
 
 namespace ctnn {
 
@@ -268,15 +269,15 @@ public:
     std::string layer_name(std::size_t index) const override { return Net::layer_name(index); }
     std::size_t layer_count() const override { return Net::layer_count; }
 
-    std::vector<io::NamedArray> get_weights() const override {
-        std::vector<io::NamedArray> arrays;
+    std::vector<NamedArray> get_weights() const override {
+        std::vector<NamedArray> arrays;
         for (std::size_t i = 0; i < parameters_.size(); ++i) {
             const Parameter& p = *parameters_[i];
             arrays.push_back({parameter_names_[i], shape_of(p), std::vector<float>(p.value.begin(), p.value.end())});
         }
         return arrays;
     }
-    void set_weights(const std::vector<io::NamedArray>& arrays) override { set_weights_checked(arrays, "set_weights"); }
+    void set_weights(const std::vector<NamedArray>& arrays) override { set_weights_checked(arrays, "set_weights"); }
     void save_weights(const std::filesystem::path& path) const override { io::save_npz(path, get_weights()); }
     void load_weights(const std::filesystem::path& path) override {
         set_weights_checked(io::load_npz(path), "load_weights(" + path.string() + ")");
@@ -339,9 +340,9 @@ private:
         return s + (shape.size() == 1 ? ",)" : ")");
     }
     // Validates everything before copying anything, so a bad file never leaves half-loaded weights.
-    void set_weights_checked(const std::vector<io::NamedArray>& arrays, const std::string& where) {
-        std::vector<const io::NamedArray*> matched(parameters_.size(), nullptr);
-        for (const io::NamedArray& a : arrays) {
+    void set_weights_checked(const std::vector<NamedArray>& arrays, const std::string& where) {
+        std::vector<const NamedArray*> matched(parameters_.size(), nullptr);
+        for (const NamedArray& a : arrays) {
             const auto it = std::find(parameter_names_.begin(), parameter_names_.end(), a.name);
             if (it == parameter_names_.end()) {
                 std::string expected;

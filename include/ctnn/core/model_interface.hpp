@@ -1,0 +1,56 @@
+// ctnn/core/model_interface.hpp — what a callback may do with the model it observes, without
+// knowing the network's type (Keras's `callback.model`). Built-in callbacks take it through an
+// optional `set_model(ModelInterface&)` hook; a user's callback can ignore it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "ctnn/core/named_array.hpp"
+
+namespace ctnn {
+
+// What Keras puts in `history.params` (Keras 2 names), handed to `set_params` hooks.
+struct FitParams {
+    std::size_t batch_size = 0;
+    std::size_t epochs = 0;
+    std::size_t initial_epoch = 0;
+    std::size_t samples = 0;  // training samples (after a validation split)
+    std::size_t steps = 0;    // batches per epoch; the last may be short
+    int verbose = 0;
+    bool do_validation = false;
+    std::vector<std::string> metrics{};  // log keys: loss, accuracy, val_loss, val_accuracy
+};
+
+class ModelInterface {
+public:
+    virtual ~ModelInterface() = default;
+
+    // Set by a callback (EarlyStopping, TerminateOnNaN) to end fit after the current batch.
+    bool stop_training = false;
+
+    virtual float learning_rate() const = 0;
+    virtual void set_learning_rate(float) = 0;
+    virtual std::int64_t iterations() const = 0;  // optimizer steps taken so far
+    virtual std::string layer_name(std::size_t index) const = 0;
+    virtual std::size_t layer_count() const = 0;
+
+    // Weights by Keras name ("dense/kernel" (In, Out), "dense/bias" (Out,), "dense_1/kernel", ...).
+    virtual std::vector<NamedArray> get_weights() const = 0;
+    // Checks every name and shape first; on any mismatch throws and leaves the weights unchanged.
+    virtual void set_weights(const std::vector<NamedArray>& arrays) = 0;
+    // .npz (numpy.load reads it), written to a temporary name and renamed into place.
+    virtual void save_weights(const std::filesystem::path& path) const = 0;
+    // Refuses a damaged file, or one made for another network, without touching the weights.
+    virtual void load_weights(const std::filesystem::path& path) = 0;
+
+protected:
+    ModelInterface() = default;
+    ModelInterface(const ModelInterface&) = default;
+    ModelInterface& operator=(const ModelInterface&) = default;
+};
+
+}  // namespace ctnn
