@@ -14,7 +14,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <string>
-#include <type_traits>
 
 #include <benchmark/benchmark.h>
 #include <xsimd/xsimd.hpp>
@@ -35,16 +34,6 @@ inline constexpr std::size_t peak_chains = 12;
 // Chain c starts at c + 1 and adds 1 per FMA (x * 1 + 1): its value stays an exact float integer,
 // x0 + iterations, as long as that is below 2^24.
 inline constexpr std::uint64_t max_chain_iterations = (std::uint64_t{1} << 24) - 2 * peak_chains;
-
-// a * b + c as one FMA instruction. xsimd 8.1 has no AVX-512 fma kernel: its generic x * y + z is a
-// vfmadd only where the compiler contracts it (g++ does, clang by default emits vmulps + vaddps).
-template <class V> inline V fused_multiply_add(const V& a, const V& b, const V& c) noexcept {
-#ifdef __AVX512F__
-    if constexpr (std::is_base_of_v<xsimd::avx512f, kernels::gemm_arch>) return V(_mm512_fmadd_ps(a, b, c));
-    else
-#endif
-        return kernels::detail::simd_ops<kernels::gemm_arch>::fma(a, b, c);
-}
 
 struct fma_chains_result {
     double flops;  // iterations x peak_chains x SIMD width x 2
@@ -71,7 +60,7 @@ struct fma_chains_result {
     const vec scale = S::broadcast(one), shift = S::broadcast(one);
     for (std::uint64_t i = 0; i < iterations; ++i) {
 #pragma GCC unroll 16
-        for (std::size_t c = 0; c < peak_chains; ++c) acc[c] = fused_multiply_add(acc[c], scale, shift);
+        for (std::size_t c = 0; c < peak_chains; ++c) acc[c] = S::fma(acc[c], scale, shift);
     }
     bool exact = true;
     for (std::size_t c = 0; c < peak_chains; ++c) {
