@@ -5,8 +5,6 @@
 // do the same work. Threads: OMP_NUM_THREADS (the driver tries 1 and 2).
 //
 // Run: build/benchmarks/versus_ctnn [--data DIR]      (normally through benchmarks/compare.sh)
-#include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -19,8 +17,12 @@
 #include <ctnn/kernels/dense.hpp>
 
 #include "peak.hpp"
+#include "protocol.hpp"
 
 using namespace ctnn;
+using bench::Clock;
+using bench::median;
+using bench::seconds_since;
 
 namespace {
 
@@ -38,30 +40,6 @@ constexpr std::size_t latency_warmup = 100;
 constexpr std::size_t latency_calls = 1000;
 constexpr std::size_t latency_repeats = 5;
 constexpr std::size_t gemm_repeats = 10;
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// Rows `first_row(s)` .. +batch of x/y for steps s = 0..steps-1, stacked: the batches pytorch_mlp.py
-// slices, laid out so that one fit call (no shuffle) trains exactly them in order.
-struct Slices {
-    Matrix x, y;
-};
-Slices consecutive_batches(const datasets::mnist::Split& d, std::size_t batch, std::size_t offset, std::size_t steps) {
-    Slices s{Matrix::from_shape({steps * batch, 784}), Matrix::from_shape({steps * batch, 10})};
-    for (std::size_t step = 0; step < steps; ++step) {
-        const std::size_t first = ((offset + step) * batch) % (d.size() - batch);
-        std::memcpy(s.x.data() + step * batch * 784, d.x.data() + first * 784, batch * 784 * sizeof(float));
-        std::memcpy(s.y.data() + step * batch * 10, d.y.data() + first * 10, batch * 10 * sizeof(float));
-    }
-    return s;
-}
 
 Buffer random_buffer(std::size_t n, std::uint64_t seed) {
     Buffer b(n);
@@ -110,60 +88,24 @@ int main(int argc, char** argv) try {
     model.initialize(0);
 
     // Epoch at batch 1000: warm-up steps, then whole shuffled epochs (55 steps each) through fit.
-    {
-        const Slices warm = consecutive_batches(train, epoch_batch, 0, epoch_warmup_steps);
-        model.fit(warm.x, warm.y, {.epochs = 1, .batch_size = epoch_batch, .shuffle = false, .verbose = 0});
-    }
-    std::vector<double> epoch_times;
-    for (std::size_t r = 0; r < epoch_repeats; ++r) {
-        const auto start = Clock::now();
-        model.fit(train.x, train.y, {.epochs = 1, .batch_size = epoch_batch, .verbose = 0});
-        epoch_times.push_back(seconds_since(start));
-    }
+    bench::warm_up(model, train.x, train.y, epoch_batch, epoch_warmup_steps);
+    const std::vector<double> epoch_times = bench::epoch_seconds(model, train.x, train.y, epoch_batch, epoch_repeats);
 
     // The same epochs with the dense GEMMs only (the sparse backward of kernels/sparse.hpp switched
     // off): what the kernels alone give, beside what ctnn gives.
-    std::vector<double> gemm_only_epoch_times;
     kernels::sparse_products_enabled = false;
-    for (std::size_t r = 0; r < epoch_repeats; ++r) {
-        const auto start = Clock::now();
-        model.fit(train.x, train.y, {.epochs = 1, .batch_size = epoch_batch, .verbose = 0});
-        gemm_only_epoch_times.push_back(seconds_since(start));
-    }
+    const std::vector<double> gemm_only_epoch_times =
+        bench::epoch_seconds(model, train.x, train.y, epoch_batch, epoch_repeats);
     kernels::sparse_products_enabled = true;
 
     // A fixed number of steps at batch 128 and 32: one fit call per repeat over exactly those batches.
     std::vector<double> step_rates;
-    for (std::size_t batch : step_batches) {
-        const Slices warm = consecutive_batches(train, batch, 0, step_warmup);
-        model.fit(warm.x, warm.y, {.epochs = 1, .batch_size = batch, .shuffle = false, .verbose = 0});
-        std::vector<double> rates;
-        for (std::size_t r = 0; r < step_repeats; ++r) {
-            const Slices timed = consecutive_batches(train, batch, step_warmup + r * step_timed, step_timed);
-            const auto start = Clock::now();
-            model.fit(timed.x, timed.y, {.epochs = 1, .batch_size = batch, .shuffle = false, .verbose = 0});
-            rates.push_back(double(step_timed * batch) / seconds_since(start));
-        }
-        step_rates.push_back(median(rates));
-    }
+    for (std::size_t batch : step_batches)
+        step_rates.push_back(bench::samples_per_second(model, train.x, train.y, batch, step_warmup, step_timed, step_repeats));
 
     // Batch-1 predict: one test image per call through model.predict (result matrix included).
-    std::vector<Matrix> rows;
-    for (std::size_t i = 0; i < latency_calls; ++i) {
-        Matrix row = Matrix::from_shape({1, 784});
-        std::memcpy(row.data(), data.test.x.data() + i * 784, 784 * sizeof(float));
-        rows.push_back(std::move(row));
-    }
-    const PredictOptions one{.batch_size = 1};
-    float sink = 0;
-    for (std::size_t i = 0; i < latency_warmup; ++i) sink += model.predict(rows[i], one)(0, 0);
-    std::vector<double> per_call;
-    for (std::size_t r = 0; r < latency_repeats; ++r) {
-        const auto start = Clock::now();
-        for (std::size_t i = 0; i < latency_calls; ++i) sink += model.predict(rows[i], one)(0, 0);
-        per_call.push_back(seconds_since(start) / double(latency_calls));
-    }
-    benchmark::DoNotOptimize(sink);
+    const double predict_seconds =
+        bench::predict_seconds(model, data.test.x, latency_warmup, latency_calls, latency_repeats);
 
     double gemm_flops = 0, gemm_seconds = 0;
     time_layer_gemms<784, 1000>(gemm_flops, gemm_seconds);
@@ -172,13 +114,13 @@ int main(int argc, char** argv) try {
     // Peak of the FMA units on 1 and on 2 threads (thread CPU time, so other processes do not lower it).
     const double peak1 = bench::measure_fma_peak_gflops(1), peak2 = bench::measure_fma_peak_gflops(2);
 
-    std::printf("{\"threads\": %d, \"epoch_seconds\": %.4f, \"epoch_seconds_all\": [", bench::max_threads(), median(epoch_times));
-    for (std::size_t i = 0; i < epoch_times.size(); ++i) std::printf("%s%.4f", i ? ", " : "", epoch_times[i]);
-    std::printf("], \"epoch_seconds_gemm_only\": %.4f", median(gemm_only_epoch_times));
+    std::printf("{\"threads\": %d, \"epoch_seconds\": %.4f, ", bench::max_threads(), median(epoch_times));
+    bench::print_json_array("epoch_seconds_all", epoch_times);
+    std::printf(", \"epoch_seconds_gemm_only\": %.4f", median(gemm_only_epoch_times));
     std::printf(", \"samples_per_s_128\": %.1f, \"samples_per_s_32\": %.1f, \"predict_us\": %.2f, "
                 "\"large_gemm_gflops\": %.2f, \"fma_peak_1t_gflops\": %.1f, \"fma_peak_2t_gflops\": %.1f, "
                 "\"isa\": \"%s\"}\n",
-                step_rates[0], step_rates[1], median(per_call) * 1e6, gemm_flops / gemm_seconds * 1e-9, peak1, peak2,
+                step_rates[0], step_rates[1], predict_seconds * 1e6, gemm_flops / gemm_seconds * 1e-9, peak1, peak2,
                 compiled_isa().c_str());
     return 0;
 } catch (const std::exception& e) {
