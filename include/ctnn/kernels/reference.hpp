@@ -9,9 +9,12 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "ctnn/activations.hpp"
 #include "ctnn/core/random.hpp"
+#include "ctnn/kernels/conv.hpp"
+#include "ctnn/kernels/pool.hpp"
 
 namespace ctnn::kernels::reference {
 
@@ -254,6 +257,160 @@ inline void rmsprop_update_naive(std::size_t n, float* param, const float* grad,
         avg_sq[k] = rho * avg_sq[k] + (1.0f - rho) * grad[k] * grad[k];
         param[k] -= lr * grad[k] / std::sqrt(avg_sq[k] + epsilon);
     }
+}
+
+// ---- Convolution and pooling (kernels/conv.hpp, kernels/pool.hpp) --------------------------------
+// NHWC as Keras: x (B, H, W, C), kernel (KH, KW, C, F), y (B, OH, OW, F); G holds every size but B.
+// Input row ih = oh·SH − pad_top + kh, column iw = ow·SW − pad_left + kw; outside the input, x is 0.
+
+// Index of x (b, ih, iw, c) in a (B, H, W, C) buffer, or -1 when (ih, iw) falls in the padding.
+template <conv2d_geometry G>
+std::ptrdiff_t conv2d_input_index_naive(std::size_t b, std::size_t oh, std::size_t ow, std::size_t kh, std::size_t kw,
+                                        std::size_t c) {
+    const auto ih = std::ptrdiff_t(oh * G.stride_h + kh) - std::ptrdiff_t(G.pad_top);
+    const auto iw = std::ptrdiff_t(ow * G.stride_w + kw) - std::ptrdiff_t(G.pad_left);
+    if (ih < 0 || iw < 0 || ih >= std::ptrdiff_t(G.height) || iw >= std::ptrdiff_t(G.width)) return -1;
+    return std::ptrdiff_t(((b * G.height + std::size_t(ih)) * G.width + std::size_t(iw)) * G.channels + c);
+}
+
+// y = Act(conv(x, kernel) + bias)     x (B, H, W, C), kernel (KH, KW, C, F), bias (F), y (B, OH, OW, F)
+template <conv2d_geometry G, class Act>
+void conv2d_forward_naive(std::size_t batch, const float* x, const float* kernel, const float* bias, float* y) {
+    static_assert(Act::elementwise, "conv2d_forward_naive: elementwise activations only");
+    for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t oh = 0; oh < G.out_height; ++oh)
+            for (std::size_t ow = 0; ow < G.out_width; ++ow)
+                for (std::size_t f = 0; f < G.filters; ++f) {
+                    double acc = bias[f];
+                    for (std::size_t kh = 0; kh < G.kernel_h; ++kh)
+                        for (std::size_t kw = 0; kw < G.kernel_w; ++kw)
+                            for (std::size_t c = 0; c < G.channels; ++c) {
+                                const std::ptrdiff_t i = conv2d_input_index_naive<G>(b, oh, ow, kh, kw, c);
+                                if (i >= 0)
+                                    acc += double(x[i]) *
+                                           double(kernel[((kh * G.kernel_w + kw) * G.channels + c) * G.filters + f]);
+                            }
+                    y[((b * G.out_height + oh) * G.out_width + ow) * G.filters + f] =
+                        Act::forward(static_cast<float>(acc));
+                }
+}
+
+// dx = ∂(Σ dz ⊙ conv(x))/∂x (overwrite)    dz (B, OH, OW, F), kernel (KH, KW, C, F), dx (B, H, W, C)
+template <conv2d_geometry G>
+void conv2d_backward_data_naive(std::size_t batch, const float* dz, const float* kernel, float* dx) {
+    std::vector<double> acc(batch * G.input_size(), 0.0);
+    for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t oh = 0; oh < G.out_height; ++oh)
+            for (std::size_t ow = 0; ow < G.out_width; ++ow)
+                for (std::size_t kh = 0; kh < G.kernel_h; ++kh)
+                    for (std::size_t kw = 0; kw < G.kernel_w; ++kw)
+                        for (std::size_t c = 0; c < G.channels; ++c) {
+                            const std::ptrdiff_t i = conv2d_input_index_naive<G>(b, oh, ow, kh, kw, c);
+                            if (i < 0) continue;
+                            for (std::size_t f = 0; f < G.filters; ++f)
+                                acc[std::size_t(i)] +=
+                                    double(dz[((b * G.out_height + oh) * G.out_width + ow) * G.filters + f]) *
+                                    double(kernel[((kh * G.kernel_w + kw) * G.channels + c) * G.filters + f]);
+                        }
+    for (std::size_t i = 0; i < acc.size(); ++i) dx[i] = static_cast<float>(acc[i]);
+}
+
+// dkernel = Σ_{b, oh, ow} window ⊗ dz, dbias = Σ dz (overwrite; sums over the batch, not means)
+//   x (B, H, W, C), dz (B, OH, OW, F), dkernel (KH, KW, C, F), dbias (F)
+template <conv2d_geometry G>
+void conv2d_backward_weights_naive(std::size_t batch, const float* x, const float* dz, float* dkernel, float* dbias) {
+    for (std::size_t kh = 0; kh < G.kernel_h; ++kh)
+        for (std::size_t kw = 0; kw < G.kernel_w; ++kw)
+            for (std::size_t c = 0; c < G.channels; ++c)
+                for (std::size_t f = 0; f < G.filters; ++f) {
+                    double acc = 0;
+                    for (std::size_t b = 0; b < batch; ++b)
+                        for (std::size_t oh = 0; oh < G.out_height; ++oh)
+                            for (std::size_t ow = 0; ow < G.out_width; ++ow) {
+                                const std::ptrdiff_t i = conv2d_input_index_naive<G>(b, oh, ow, kh, kw, c);
+                                if (i >= 0)
+                                    acc += double(x[i]) *
+                                           double(dz[((b * G.out_height + oh) * G.out_width + ow) * G.filters + f]);
+                            }
+                    dkernel[((kh * G.kernel_w + kw) * G.channels + c) * G.filters + f] = static_cast<float>(acc);
+                }
+    for (std::size_t f = 0; f < G.filters; ++f) {
+        double acc = 0;
+        for (std::size_t r = 0; r < batch * G.positions(); ++r) acc += dz[r * G.filters + f];
+        dbias[f] = static_cast<float>(acc);
+    }
+}
+
+// Index of x (b, oh·SH + i, ow·SW + j, c) in a (B, H, W, C) buffer.
+template <pool2d_geometry G>
+std::size_t pool2d_input_index_naive(std::size_t b, std::size_t oh, std::size_t ow, std::size_t i, std::size_t j,
+                                     std::size_t c) {
+    return ((b * G.height + oh * G.stride_h + i) * G.width + ow * G.stride_w + j) * G.channels + c;
+}
+
+// Position (in x) of the first maximum of window (b, oh, ow), channel c, in row-major window order.
+template <pool2d_geometry G>
+std::size_t max_pool2d_argmax_naive(const float* x, std::size_t b, std::size_t oh, std::size_t ow, std::size_t c) {
+    std::size_t best = pool2d_input_index_naive<G>(b, oh, ow, 0, 0, c);
+    for (std::size_t i = 0; i < G.pool_h; ++i)
+        for (std::size_t j = 0; j < G.pool_w; ++j) {
+            const std::size_t at = pool2d_input_index_naive<G>(b, oh, ow, i, j, c);
+            if (x[at] > x[best]) best = at;
+        }
+    return best;
+}
+
+// y = max over each window    x (B, H, W, C), y (B, OH, OW, C)
+template <pool2d_geometry G> void max_pool2d_forward_naive(std::size_t batch, const float* x, float* y) {
+    for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t oh = 0; oh < G.out_height; ++oh)
+            for (std::size_t ow = 0; ow < G.out_width; ++ow)
+                for (std::size_t c = 0; c < G.channels; ++c)
+                    y[((b * G.out_height + oh) * G.out_width + ow) * G.channels + c] =
+                        x[max_pool2d_argmax_naive<G>(x, b, oh, ow, c)];
+}
+
+// dx = 0, then dy added at the first maximum of its window    x, dx (B, H, W, C), dy (B, OH, OW, C)
+template <pool2d_geometry G>
+void max_pool2d_backward_naive(std::size_t batch, const float* x, const float* dy, float* dx) {
+    std::vector<double> acc(batch * G.input_size(), 0.0);
+    for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t oh = 0; oh < G.out_height; ++oh)
+            for (std::size_t ow = 0; ow < G.out_width; ++ow)
+                for (std::size_t c = 0; c < G.channels; ++c)
+                    acc[max_pool2d_argmax_naive<G>(x, b, oh, ow, c)] +=
+                        dy[((b * G.out_height + oh) * G.out_width + ow) * G.channels + c];
+    for (std::size_t i = 0; i < acc.size(); ++i) dx[i] = static_cast<float>(acc[i]);
+}
+
+// y = mean over each window (PH·PW elements)    x (B, H, W, C), y (B, OH, OW, C)
+template <pool2d_geometry G> void average_pool2d_forward_naive(std::size_t batch, const float* x, float* y) {
+    for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t oh = 0; oh < G.out_height; ++oh)
+            for (std::size_t ow = 0; ow < G.out_width; ++ow)
+                for (std::size_t c = 0; c < G.channels; ++c) {
+                    double sum = 0;
+                    for (std::size_t i = 0; i < G.pool_h; ++i)
+                        for (std::size_t j = 0; j < G.pool_w; ++j)
+                            sum += x[pool2d_input_index_naive<G>(b, oh, ow, i, j, c)];
+                    y[((b * G.out_height + oh) * G.out_width + ow) * G.channels + c] =
+                        static_cast<float>(sum / double(G.pool_h * G.pool_w));
+                }
+}
+
+// dx = 0, then dy / (PH·PW) added on every element of its window    dy (B, OH, OW, C), dx (B, H, W, C)
+template <pool2d_geometry G> void average_pool2d_backward_naive(std::size_t batch, const float* dy, float* dx) {
+    std::vector<double> acc(batch * G.input_size(), 0.0);
+    for (std::size_t b = 0; b < batch; ++b)
+        for (std::size_t oh = 0; oh < G.out_height; ++oh)
+            for (std::size_t ow = 0; ow < G.out_width; ++ow)
+                for (std::size_t c = 0; c < G.channels; ++c)
+                    for (std::size_t i = 0; i < G.pool_h; ++i)
+                        for (std::size_t j = 0; j < G.pool_w; ++j)
+                            acc[pool2d_input_index_naive<G>(b, oh, ow, i, j, c)] +=
+                                double(dy[((b * G.out_height + oh) * G.out_width + ow) * G.channels + c]) /
+                                double(G.pool_h * G.pool_w);
+    for (std::size_t i = 0; i < acc.size(); ++i) dx[i] = static_cast<float>(acc[i]);
 }
 
 }  // namespace ctnn::kernels::reference

@@ -1,0 +1,293 @@
+// ctnn/kernels/conv.hpp — the three products of a 2-D convolution (Keras Conv2D), NHWC, statically sized.
+//
+// Legend: B = batch (run time); every other size is a compile-time member of the geometry G.
+//   x, dx        (B, H, W, C)      input and its gradient, channels last as Keras
+//   kernel, dk   (KH, KW, C, F)    = a (K, F) row-major matrix, K = KH·KW·C (G.patch_size())
+//   bias, dbias  (F)
+//   y, dz        (B, OH, OW, F)    output, gradient w.r.t. the output before the activation
+//   P = OH·OW output pixels per image; row (b, oh, ow) of a (B·P, ·) matrix is pixel (oh, ow) of image b.
+//   col          (rows, K)         im2col: row (b, oh, ow) is the KH x KW x C window of x under that
+//                                  pixel, in kernel order, zeros where the window covers the padding.
+//
+// Every product is one GEMM of gemm.hpp on col (im2col + GEMM, as Caffe and oneDNN's gemm convolution):
+//   forward          y (rows, F)     = Act(col (rows, K) · kernel (K, F) + bias)     bias and Act fused
+//   backward data    dcol (rows, K)  = dz (rows, F) · kernelᵀ, then col2im: dx = Σ of each dcol row
+//                                      added back onto its window (overlapping windows accumulate)
+//   backward weights dk (K, F)       = colᵀ · dz,  dbias = Σ rows of dz (summed while dz is packed)
+// Why: the GEMM is the one register-blocked, packed kernel ctnn has; im2col costs one copy of x per
+// kernel tap, small next to the K·F multiply-adds per pixel once C·F is in the hundreds, and it turns
+// every geometry (stride, padding, odd kernels) into the same well-tested product.
+//
+// The batch is cut into chunks of whole images (chunk_images<G>), so a chunk's col stays in the
+// core's cache between im2col and the GEMM that reads it (one col of the whole batch would go to
+// memory and back). Several chunks run on a team, each thread claiming the next chunk and running its
+// GEMMs on its own; a single chunk (batch 1) runs on the calling thread, the GEMM threading itself.
+// Backward weights sums over the batch: each chunk writes its own partial dk, dbias and the partials
+// are added in chunk order; chunks depend on G and B only, so results never depend on the threads.
+// A 1x1 kernel with stride 1 and no padding needs no im2col: x itself is col, and dcol is dx.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+
+#include "ctnn/activations.hpp"
+#include "ctnn/core/tensor.hpp"
+#include "ctnn/kernels/gemm.hpp"
+#include "ctnn/kernels/parallel.hpp"
+
+namespace ctnn::kernels {
+
+// Static geometry of one 2-D convolution; a structural type, used as a template argument.
+struct conv2d_geometry {
+    std::size_t height, width, channels;      // input (H, W, C)
+    std::size_t kernel_h, kernel_w, filters;  // kernel (KH, KW, C, F)
+    std::size_t stride_h, stride_w;
+    std::size_t pad_top, pad_left;  // zeros before the first row / column (after: implied by the output size)
+    std::size_t out_height, out_width;  // output (OH, OW, F)
+
+    constexpr std::size_t input_size() const noexcept { return height * width * channels; }      // per image
+    constexpr std::size_t output_size() const noexcept { return out_height * out_width * filters; }  // per image
+    constexpr std::size_t positions() const noexcept { return out_height * out_width; }          // P
+    constexpr std::size_t patch_size() const noexcept { return kernel_h * kernel_w * channels; }  // K
+    constexpr std::size_t kernel_size() const noexcept { return patch_size() * filters; }         // K·F
+    // Multiply-adds x 2 of one image's forward (also of its backward data, and of its share of dk).
+    constexpr std::size_t forward_flops() const noexcept { return 2 * positions() * patch_size() * filters; }
+    // Every window lies inside the input and col is x itself: 1x1 kernel, stride 1, no padding.
+    constexpr bool pointwise() const noexcept {
+        return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0;
+    }
+    friend constexpr bool operator==(const conv2d_geometry&, const conv2d_geometry&) = default;
+};
+
+enum class padding { valid, same };
+
+namespace detail {
+// Keras / TensorFlow output size and leading padding along one axis.
+struct conv_axis {
+    std::size_t out, pad_before;
+};
+constexpr conv_axis conv_output_axis(std::size_t in, std::size_t k, std::size_t stride, padding pad) {
+    if (pad == padding::valid) return {(in - k) / stride + 1, 0};
+    const std::size_t out = (in + stride - 1) / stride;
+    const std::size_t span = (out - 1) * stride + k;
+    return {out, span > in ? (span - in) / 2 : 0};  // the odd extra zero goes after (TF)
+}
+}  // namespace detail
+
+// valid: out = (in - k) / stride + 1; same: out = ceil(in / stride), pad_total = max((out - 1)·stride
+// + k - in, 0), pad_top = pad_total / 2 (the extra row at the bottom, as TF). A call that breaks a
+// precondition is not a constant expression, so the program does not compile.
+consteval conv2d_geometry make_conv2d_geometry(std::size_t height, std::size_t width, std::size_t channels,
+                                               std::size_t kernel_h, std::size_t kernel_w, std::size_t filters,
+                                               std::size_t stride_h, std::size_t stride_w, padding pad) {
+    if (height == 0 || width == 0 || channels == 0 || kernel_h == 0 || kernel_w == 0 || filters == 0)
+        throw "make_conv2d_geometry: every size must be positive";
+    if (stride_h == 0 || stride_w == 0) throw "make_conv2d_geometry: strides must be positive";
+    if (pad == padding::valid && (kernel_h > height || kernel_w > width))
+        throw "make_conv2d_geometry: with padding::valid the kernel must fit in the input";
+    const detail::conv_axis rows = detail::conv_output_axis(height, kernel_h, stride_h, pad);
+    const detail::conv_axis cols = detail::conv_output_axis(width, kernel_w, stride_w, pad);
+    return {height,   width,    channels,  kernel_h,   kernel_w,  filters,
+            stride_h, stride_w, rows.pad_before, cols.pad_before, rows.out, cols.out};
+}
+
+// col floats one chunk of images may fill: col is written by im2col and read back by the GEMM's
+// packing right after, so it should stay in the core's L2 (1 MiB per core on current x86).
+inline constexpr std::size_t conv_chunk_floats = std::size_t{1} << 16;
+// At least this many chunks when the batch allows, so a team of threads balances its chunks.
+inline constexpr std::size_t conv_min_chunks = 8;
+
+namespace detail {
+
+// Workspace of one thread: allocated on first use, grown when needed, never shrunk.
+struct conv_workspace {
+    Buffer col;      // (chunk rows, K) patches, or their gradients
+    Buffer partial;  // (chunks, K·F + F) per-chunk dk and dbias (the calling thread's)
+};
+inline conv_workspace& conv_scratch() {
+    thread_local conv_workspace ws;
+    return ws;
+}
+
+// Images per chunk: col within conv_chunk_floats, and conv_min_chunks chunks or more if B allows.
+template <conv2d_geometry G> constexpr std::size_t chunk_images(std::size_t batch) noexcept {
+    const std::size_t by_cache = std::max<std::size_t>(1, conv_chunk_floats / (G.positions() * G.patch_size()));
+    const std::size_t by_count = std::max<std::size_t>(1, (batch + conv_min_chunks - 1) / conv_min_chunks);
+    return std::min(by_cache, by_count);
+}
+
+// Runs body(chunk, first_image, images) for every chunk of `chunk` images: inline for one chunk (the
+// GEMM inside then threads itself), else on a team whose threads claim chunks one at a time.
+template <class Body>
+void for_each_chunk(std::size_t batch, std::size_t chunk, std::size_t flops_per_image, Body&& body) {
+    const std::size_t chunks = (batch + chunk - 1) / chunk;
+    auto one = [&](std::size_t c) { body(c, c * chunk, std::min(chunk, batch - c * chunk)); };
+    const int threads =
+        chunks < 2 ? 1 : static_cast<int>(std::min<std::size_t>(chunks, parallel::threads_for(batch * flops_per_image / 2)));
+    if (threads <= 1) {
+        for (std::size_t c = 0; c < chunks; ++c) one(c);
+        return;
+    }
+    std::atomic<std::size_t> next{0};
+    parallel::run(threads, [&](int, int) {
+        for (std::size_t c = next.fetch_add(1, std::memory_order_relaxed); c < chunks;
+             c = next.fetch_add(1, std::memory_order_relaxed))
+            one(c);
+    });
+}
+
+// The input columns [lo, hi) of the window whose first column is iw0 (signed), as kernel columns.
+struct kernel_cols {
+    std::size_t lo, hi;
+};
+constexpr kernel_cols inside_columns(std::ptrdiff_t iw0, std::size_t kernel_w, std::size_t width) noexcept {
+    const std::ptrdiff_t lo = std::max<std::ptrdiff_t>(0, -iw0);
+    const std::ptrdiff_t hi = std::min<std::ptrdiff_t>(std::ptrdiff_t(kernel_w), std::ptrdiff_t(width) - iw0);
+    return {std::size_t(lo), std::size_t(std::max(lo, hi))};
+}
+
+// col (images·P, K) = the windows of x (images, H, W, C). A window row (KW·C floats) is contiguous in
+// x, so it is one copy (its in-range part) plus zeros for the padding.
+template <conv2d_geometry G> void im2col(std::size_t images, const float* x, float* col) {
+    constexpr std::size_t H = G.height, W = G.width, C = G.channels, KH = G.kernel_h, KW = G.kernel_w;
+    constexpr std::size_t span = KW * C, K = G.patch_size();
+    for (std::size_t b = 0; b < images; ++b) {
+        const float* image = x + b * G.input_size();
+        for (std::size_t oh = 0; oh < G.out_height; ++oh)
+            for (std::size_t ow = 0; ow < G.out_width; ++ow) {
+                float* dst = col + ((b * G.out_height + oh) * G.out_width + ow) * K;
+                const std::ptrdiff_t ih0 = std::ptrdiff_t(oh * G.stride_h) - std::ptrdiff_t(G.pad_top);
+                const std::ptrdiff_t iw0 = std::ptrdiff_t(ow * G.stride_w) - std::ptrdiff_t(G.pad_left);
+                const kernel_cols in = inside_columns(iw0, KW, W);
+                for (std::size_t kh = 0; kh < KH; ++kh, dst += span) {
+                    const std::ptrdiff_t ih = ih0 + std::ptrdiff_t(kh);
+                    if (ih < 0 || ih >= std::ptrdiff_t(H)) {
+                        std::fill_n(dst, span, 0.0f);
+                        continue;
+                    }
+                    const float* src = image + std::size_t(ih) * W * C;
+                    if (in.lo == 0 && in.hi == KW) {  // the usual case: a constant-size copy
+                        std::copy_n(src + std::size_t(iw0) * C, span, dst);
+                        continue;
+                    }
+                    std::fill_n(dst, in.lo * C, 0.0f);
+                    std::copy_n(src + std::size_t(iw0 + std::ptrdiff_t(in.lo)) * C, (in.hi - in.lo) * C, dst + in.lo * C);
+                    std::fill_n(dst + in.hi * C, (KW - in.hi) * C, 0.0f);
+                }
+            }
+    }
+}
+
+// dst[0, n) += src[0, n)
+template <class Arch> inline void add_to(std::size_t n, const float* src, float* dst) noexcept {
+    using S = simd_ops<Arch>;
+    // The vector end up front (not `i + width <= n`): with a constant n GCC then sees exact trip counts.
+    const std::size_t vector_end = n / S::width * S::width;
+    for (std::size_t i = 0; i < vector_end; i += S::width) S::store(dst + i, S::load(dst + i) + S::load(src + i));
+    for (std::size_t i = vector_end; i < n; ++i) dst[i] += src[i];
+}
+
+// dx (images, H, W, C) = 0, then each row of dcol (images·P, K) added onto its window (col2im).
+template <conv2d_geometry G, class Arch> void col2im(std::size_t images, const float* dcol, float* dx) {
+    constexpr std::size_t H = G.height, W = G.width, C = G.channels, KH = G.kernel_h, KW = G.kernel_w;
+    constexpr std::size_t span = KW * C, K = G.patch_size();
+    std::fill_n(dx, images * G.input_size(), 0.0f);
+    for (std::size_t b = 0; b < images; ++b) {
+        float* image = dx + b * G.input_size();
+        for (std::size_t oh = 0; oh < G.out_height; ++oh)
+            for (std::size_t ow = 0; ow < G.out_width; ++ow) {
+                const float* src = dcol + ((b * G.out_height + oh) * G.out_width + ow) * K;
+                const std::ptrdiff_t ih0 = std::ptrdiff_t(oh * G.stride_h) - std::ptrdiff_t(G.pad_top);
+                const std::ptrdiff_t iw0 = std::ptrdiff_t(ow * G.stride_w) - std::ptrdiff_t(G.pad_left);
+                const kernel_cols in = inside_columns(iw0, KW, W);
+                for (std::size_t kh = 0; kh < KH; ++kh, src += span) {
+                    const std::ptrdiff_t ih = ih0 + std::ptrdiff_t(kh);
+                    if (ih < 0 || ih >= std::ptrdiff_t(H) || in.lo >= in.hi) continue;
+                    float* dst = image + (std::size_t(ih) * W + std::size_t(iw0 + std::ptrdiff_t(in.lo))) * C;
+                    if (in.lo == 0 && in.hi == KW)
+                        add_to<Arch>(span, src, dst);
+                    else
+                        add_to<Arch>((in.hi - in.lo) * C, src + in.lo * C, dst);
+                }
+            }
+    }
+}
+
+}  // namespace detail
+
+// y = Act(conv(x, kernel) + bias)    x (B, H, W, C), kernel (KH, KW, C, F), bias (F), y (B, OH, OW, F)
+// Act: an elementwise activation policy (ctnn/activations.hpp), applied on the GEMM's register tile.
+template <conv2d_geometry G, class Act, class Arch = simd_arch>
+void conv2d_forward(std::size_t batch, const float* x, const float* kernel, const float* bias, float* y) {
+    static_assert(Act::elementwise, "conv2d_forward<G, Act>: only elementwise activations (the layer applies Softmax)");
+    constexpr std::size_t K = G.patch_size(), F = G.filters, P = G.positions();
+    detail::for_each_chunk(batch, detail::chunk_images<G>(batch), G.forward_flops(),
+                           [&](std::size_t, std::size_t first, std::size_t images) {
+                               const std::size_t rows = images * P;
+                               const float* a = x + first * G.input_size();
+                               if constexpr (!G.pointwise()) {
+                                   float* col = detail::reserve(detail::conv_scratch().col, rows * K);
+                                   detail::im2col<G>(images, a, col);
+                                   a = col;
+                               }
+                               gemm<Arch, layout::row_major, layout::row_major, Act, 0, F, K>(
+                                   rows, F, K, a, K, kernel, F, y + first * G.output_size(), F, bias);
+                           });
+}
+
+// dx = gradient w.r.t. x (overwritten)    dz (B, OH, OW, F), kernel (KH, KW, C, F), dx (B, H, W, C)
+template <conv2d_geometry G, class Arch = simd_arch>
+void conv2d_backward_data(std::size_t batch, const float* dz, const float* kernel, float* dx) {
+    constexpr std::size_t K = G.patch_size(), F = G.filters, P = G.positions();
+    detail::for_each_chunk(batch, detail::chunk_images<G>(batch), G.forward_flops(),
+                           [&](std::size_t, std::size_t first, std::size_t images) {
+                               const std::size_t rows = images * P;
+                               float* dxc = dx + first * G.input_size();
+                               // dcol = dz · kernelᵀ: kernelᵀ (F, K) is the kernel read column-major.
+                               float* dcol = G.pointwise() ? dxc : detail::reserve(detail::conv_scratch().col, rows * K);
+                               gemm<Arch, layout::row_major, layout::col_major, Linear, 0, K, F>(
+                                   rows, K, F, dz + first * G.output_size(), F, kernel, F, dcol, K);
+                               if constexpr (!G.pointwise()) detail::col2im<G, Arch>(images, dcol, dxc);
+                           });
+}
+
+// dk = Σ over the batch and the positions of window ⊗ dz, dbias = Σ dz (both overwritten; sums, not
+// means: dz already carries the loss's 1/B)    x (B, H, W, C), dz (B, OH, OW, F), dk (KH, KW, C, F), dbias (F)
+template <conv2d_geometry G, class Arch = simd_arch>
+void conv2d_backward_weights(std::size_t batch, const float* x, const float* dz, float* dkernel, float* dbias) {
+    constexpr std::size_t K = G.patch_size(), F = G.filters, P = G.positions(), KF = K * F;
+    if (batch == 0) {
+        std::fill_n(dkernel, KF, 0.0f);
+        std::fill_n(dbias, F, 0.0f);
+        return;
+    }
+    const std::size_t chunk = detail::chunk_images<G>(batch), chunks = (batch + chunk - 1) / chunk;
+    // One chunk writes dk and dbias directly; several write partials (chunk c at c · (K·F + F)).
+    float* partial = chunks > 1 ? detail::reserve(detail::conv_scratch().partial, chunks * (KF + F)) : nullptr;
+    detail::for_each_chunk(batch, chunk, G.forward_flops(), [&](std::size_t c, std::size_t first, std::size_t images) {
+        const std::size_t rows = images * P;
+        const float* a = x + first * G.input_size();
+        if constexpr (!G.pointwise()) {
+            float* col = detail::reserve(detail::conv_scratch().col, rows * K);
+            detail::im2col<G>(images, a, col);
+            a = col;
+        }
+        float* dk = partial ? partial + c * (KF + F) : dkernel;
+        float* db = partial ? dk + KF : dbias;
+        // colᵀ (K, rows) is col read column-major.
+        gemm<Arch, layout::col_major, layout::row_major, Linear, K, F, 0>(K, F, rows, a, K,
+                                                                         dz + first * G.output_size(), F, dk, F,
+                                                                         nullptr, db);
+    });
+    if (!partial) return;
+    // dk, dbias = Σ_c partial c, in chunk order.
+    std::copy_n(partial, KF, dkernel);
+    std::copy_n(partial + KF, F, dbias);
+    for (std::size_t c = 1; c < chunks; ++c) {
+        detail::add_to<Arch>(KF, partial + c * (KF + F), dkernel);
+        detail::add_to<Arch>(F, partial + c * (KF + F) + KF, dbias);
+    }
+}
+
+}  // namespace ctnn::kernels
