@@ -3,9 +3,10 @@
 # ctnn programs it needs, then runs benchmarks/compare_pytorch.py, which prints
 # `metric | ctnn | PyTorch | ratio | target`. Needs Debian's python3-torch (and, for a fair PyTorch,
 # an optimized BLAS such as libopenblas0-pthread: with the reference libblas3 PyTorch is many times slower).
+# --model convnet (or --convnet): the same for Keras's simple MNIST convnet; --model both: both tables.
 #
-#   benchmarks/compare.sh [--build DIR] [--accuracy] [--epochs 10] [--rounds 2] [--threads 1,2]
-#                         [--markdown PATH] [--json PATH] [--data DIR]
+#   benchmarks/compare.sh [--build DIR] [--model mlp|convnet|both] [--accuracy] [--epochs 10|15]
+#                         [--rounds 2] [--threads 1,2] [--markdown PATH] [--json PATH] [--data DIR]
 # Default build dir: ./build (configured with -Dbenchmarks=true if it does not exist yet).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,8 +15,25 @@ if [ "${1:-}" = "--build" ]; then
     build=$2
     shift 2
 fi
+model=mlp
+previous=
+for arg in "$@"; do
+    case "$arg" in
+        --convnet) model=convnet ;;
+        --model=*) model=${arg#--model=} ;;
+    esac
+    if [ "$previous" = "--model" ]; then model=$arg; fi
+    previous=$arg
+done
+case "$model" in
+    mlp) targets="benchmarks/versus_ctnn examples/mnist_mlp" ;;
+    convnet) targets="benchmarks/versus_ctnn_convnet examples/mnist_convnet" ;;
+    both) targets="benchmarks/versus_ctnn examples/mnist_mlp benchmarks/versus_ctnn_convnet examples/mnist_convnet" ;;
+    *) echo "compare.sh: --model takes mlp, convnet or both, found '$model'" >&2; exit 2 ;;
+esac
 if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" "$root" -Dbenchmarks=true
 fi
-ninja -C "$build" -j2 benchmarks/versus_ctnn examples/mnist_mlp >&2
+# shellcheck disable=SC2086  # $targets is a list of ninja targets
+ninja -C "$build" -j2 $targets >&2
 exec /usr/bin/python3 "$root/benchmarks/compare_pytorch.py" --build "$build" "$@"

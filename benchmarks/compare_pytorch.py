@@ -7,7 +7,9 @@ burst of load on this shared machine hits both; takes per-setting medians over t
 metric, the best thread setting of each side. Peak RSS and test accuracy come from a separate full run
 of each: examples/mnist_mlp and `pytorch_mlp.py full`, measured by wait4() on the child.
 Prints `metric | ctnn | PyTorch | ratio | target` (and writes it as markdown with --markdown PATH).
-Normally started by benchmarks/compare.sh, which builds what it needs first.
+With --model convnet (or --convnet) the same for Keras's "Simple MNIST convnet": versus_ctnn_convnet and
+pytorch_convnet.py, full runs examples/mnist_convnet and `pytorch_convnet.py full`; --model both: the two
+tables, MLP first. Normally started by benchmarks/compare.sh, which builds what it needs first.
 """
 import argparse
 import datetime
@@ -126,10 +128,29 @@ SPEED_METRICS = [
 ]
 
 
-def summarize(runs_by_threads):
+# The convnet's: epochs at batch 128 over the 54,000 training images (validation_split = 0.1).
+CONVNET_SPEED_METRICS = [
+    ("epoch_seconds", "epoch time, 54k samples, batch 128 (s)", "low", "{:.2f}"),
+    ("samples_per_s_128", "training samples/s, batch 128", "high", "{:,.0f}"),
+    ("samples_per_s_32", "training samples/s, batch 32", "high", "{:,.0f}"),
+    ("predict_us", "batch-1 predict latency (µs)", "low", "{:.1f}"),
+]
+CONVNET_TRAIN_SAMPLES = 54_000
+CONVNET_TRAIN_FLOP_PER_SAMPLE = 14_256_384  # pytorch_convnet.py's TRAIN_FLOP_PER_SAMPLE, versus_ctnn_convnet.cpp's
+
+# Per model: the two programs of the speed rounds, the two of the full run, the epochs of an accuracy run.
+MODELS = {
+    "mlp": {"versus": "versus_ctnn", "example": "mnist_mlp", "script": "pytorch_mlp.py", "epochs": 10,
+            "metrics": SPEED_METRICS},
+    "convnet": {"versus": "versus_ctnn_convnet", "example": "mnist_convnet", "script": "pytorch_convnet.py",
+                "epochs": 15, "metrics": CONVNET_SPEED_METRICS},
+}
+
+
+def summarize(runs_by_threads, metrics=SPEED_METRICS):
     """{threads: [result, ...]} -> {metric: (median of best setting, threads)} choosing the best setting."""
     best = {}
-    for key, _, better, _ in SPEED_METRICS:
+    for key, _, better, _ in metrics:
         candidates = []
         for threads, runs in runs_by_threads.items():
             values = [r[key] for r in runs if key in r]
@@ -140,65 +161,55 @@ def summarize(runs_by_threads):
     return best
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--build", default=os.path.join(ROOT, "build"), help="meson build dir with -Dbenchmarks=true")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating ctnn/PyTorch rounds per thread count")
-    parser.add_argument("--threads", default="1,2", help="settings to try on both sides (best is reported): thread "
-                        "counts, each with OMP_WAIT_POLICY=PASSIVE, or e.g. 2a for 2 threads with ACTIVE")
-    parser.add_argument("--accuracy", action="store_true", help="also train --epochs epochs on both sides for test accuracy")
-    parser.add_argument("--epochs", type=int, default=10, help="epochs of the accuracy run (with --accuracy)")
-    parser.add_argument("--markdown", metavar="PATH", help="also write the table (and machine) as markdown here")
-    parser.add_argument("--json", metavar="PATH", help="write every raw measurement here")
-    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    args = parser.parse_args()
-
-    versus = os.path.join(args.build, "benchmarks", "versus_ctnn")
-    example = os.path.join(args.build, "examples", "mnist_mlp")
-    for exe in (versus, example):
-        if not os.access(exe, os.X_OK):
-            sys.exit(f"compare_pytorch.py: {exe} not found; build with `meson setup {args.build} -Dbenchmarks=true && "
-                     f"ninja -C {args.build} benchmarks/versus_ctnn examples/mnist_mlp` (benchmarks/compare.sh does this)")
-    thread_counts = [t.strip() for t in args.threads.split(",")]
-    torch_script = [sys.executable, os.path.join(HERE, "pytorch_mlp.py")]
+def measure(name, args, thread_counts):
+    """The alternating speed rounds and the two full runs of one model; every raw result."""
+    spec = MODELS[name]
+    versus = os.path.join(args.build, "benchmarks", spec["versus"])
+    example = os.path.join(args.build, "examples", spec["example"])
+    torch_script = [sys.executable, os.path.join(HERE, spec["script"])]
+    tag = "" if name == "mlp" else f"{name}, "
     load_before = loadavg()
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
     runs = {"ctnn": {t: [] for t in thread_counts}, "pytorch": {t: [] for t in thread_counts}}
     for rnd in range(args.rounds):
         for threads in thread_counts:
-            print(f"[round {rnd + 1}/{args.rounds}, {threads} thread(s)] ctnn ...", file=sys.stderr, flush=True)
+            print(f"[{tag}round {rnd + 1}/{args.rounds}, {threads} thread(s)] ctnn ...", file=sys.stderr, flush=True)
             out, _, _ = run_child([versus, "--data", args.data], ctnn_env(threads))
-            runs["ctnn"][threads].append(last_json_line(out, "versus_ctnn"))
-            print(f"[round {rnd + 1}/{args.rounds}, {threads} thread(s)] PyTorch ...", file=sys.stderr, flush=True)
+            runs["ctnn"][threads].append(last_json_line(out, spec["versus"]))
+            print(f"[{tag}round {rnd + 1}/{args.rounds}, {threads} thread(s)] PyTorch ...", file=sys.stderr, flush=True)
             out, _, _ = run_child(torch_script + ["speed", "--threads", str(parse_setting(threads)[0]), "--data", args.data],
                                   torch_env(threads))
-            runs["pytorch"][threads].append(last_json_line(out, "pytorch_mlp.py speed"))
-    best = {side: summarize(runs[side]) for side in runs}
+            runs["pytorch"][threads].append(last_json_line(out, f"{spec['script']} speed"))
+    best = {side: summarize(runs[side], spec["metrics"]) for side in runs}
     peak2 = statistics.median(r["fma_peak_2t_gflops"] for t in thread_counts for r in runs["ctnn"][t])
     peak1 = statistics.median(r["fma_peak_1t_gflops"] for t in thread_counts for r in runs["ctnn"][t])
 
     # Full runs: peak RSS (and test accuracy with --accuracy), each side at its best epoch-time threads.
-    epochs = args.epochs if args.accuracy else 1
+    epochs = (args.epochs or spec["epochs"]) if args.accuracy else 1
     ctnn_threads = best["ctnn"]["epoch_seconds"][1]
     torch_threads = best["pytorch"]["epoch_seconds"][1]
-    print(f"[full run, {epochs} epoch(s)] ctnn examples/mnist_mlp ...", file=sys.stderr, flush=True)
+    print(f"[{tag}full run, {epochs} epoch(s)] ctnn examples/{spec['example']} ...", file=sys.stderr, flush=True)
     out, ctnn_rss, ctnn_full_s = run_child_rss([example, "--epochs", str(epochs), "--data", args.data], ctnn_env(ctnn_threads))
     score = re.findall(r"score = \[([-0-9.eE+naif]+), ([-0-9.eE+naif]+)\]", out)
     if not score:
-        raise RuntimeError(f"mnist_mlp: no 'score = [loss, accuracy]' line in its output:\n{out[-2000:]}")
+        raise RuntimeError(f"{spec['example']}: no 'score = [loss, accuracy]' line in its output:\n{out[-2000:]}")
     ctnn_full = {"test_loss": float(score[-1][0]), "test_accuracy": float(score[-1][1]), "seconds": ctnn_full_s,
                  "peak_rss_mb": ctnn_rss, "threads": ctnn_threads, "epochs": epochs}
-    print(f"[full run, {epochs} epoch(s)] PyTorch ...", file=sys.stderr, flush=True)
+    print(f"[{tag}full run, {epochs} epoch(s)] PyTorch ...", file=sys.stderr, flush=True)
     out, torch_rss, _ = run_child_rss(torch_script + ["full", "--epochs", str(epochs), "--threads", str(parse_setting(torch_threads)[0]),
                                                      "--data", args.data], torch_env(torch_threads))
-    torch_full = last_json_line(out, "pytorch_mlp.py full")
+    torch_full = last_json_line(out, f"{spec['script']} full")
     torch_full["peak_rss_mb"] = torch_rss
     load_after = loadavg()
+    return {"runs": runs, "best": best, "ctnn_full": ctnn_full, "pytorch_full": torch_full, "peak1": peak1,
+            "peak2": peak2, "epochs": epochs, "load": [load_before, load_after], "started": started}
 
-    # The table.
+
+def mlp_rows(m, args):
+    """The reference MLP's table: the targets of issue 13 (AVX2 and AVX-512 hosts alike)."""
+    best, ctnn_full, torch_full, epochs, peak2 = m["best"], m["ctnn_full"], m["pytorch_full"], m["epochs"], m["peak2"]
     rows = []
-    # The targets of issue 13 (AVX2 and AVX-512 hosts alike).
     targets = {"epoch_seconds": ("≤ 0.45", lambda r: r <= 0.45), "samples_per_s_128": ("≥ 2.5", lambda r: r >= 2.5),
                "samples_per_s_32": ("≥ 2.5", lambda r: r >= 2.5), "predict_us": ("≤ 0.5", lambda r: r <= 0.5)}
     for key, label, _, fmt in SPEED_METRICS:
@@ -218,6 +229,33 @@ def main():
         target, ok = targets[key]
         rows.append([label, f"{fmt.format(cv)} ({setting_label(ct)})", f"{fmt.format(tv)} ({setting_label(tt)})", f"{ratio:.2f}", target,
                      "yes" if ok(ratio) else "NO"])
+    rows += memory_and_accuracy_rows(ctnn_full, torch_full, epochs, args, 10)
+    return rows
+
+
+def convnet_rows(m, args):
+    """The convnet's table: the targets of issue 14 (epoch ≤ 0.4, predict ≤ 0.5, RSS ≤ 0.6, accuracy within 1 pt)."""
+    best, ctnn_full, torch_full, epochs, peak2 = m["best"], m["ctnn_full"], m["pytorch_full"], m["epochs"], m["peak2"]
+    rows = []
+    targets = {"epoch_seconds": ("≤ 0.4", lambda r: r <= 0.4), "predict_us": ("≤ 0.5", lambda r: r <= 0.5)}
+    for key, label, _, fmt in CONVNET_SPEED_METRICS:
+        (cv, ct), (tv, tt) = best["ctnn"][key], best["pytorch"][key]
+        ratio = cv / tv
+        target, ok = targets.get(key, ("(for information)", None))
+        rows.append([label, f"{fmt.format(cv)} ({setting_label(ct)})", f"{fmt.format(tv)} ({setting_label(tt)})", f"{ratio:.2f}", target,
+                     ("yes" if ok(ratio) else "NO") if ok else "-"])
+        if key == "epoch_seconds":  # the FLOP rate of that epoch, as a share of the machine's 2-thread peak
+            flop = CONVNET_TRAIN_FLOP_PER_SAMPLE * CONVNET_TRAIN_SAMPLES
+            gc, gt = flop / cv * 1e-9, flop / tv * 1e-9
+            rows.append(["  the same in GFLOP/s (% of 2-thread FMA peak)",
+                         f"{gc:.1f} ({100 * gc / peak2:.0f}%)", f"{gt:.1f} ({100 * gt / peak2:.0f}%)", f"{gc / gt:.2f}",
+                         "(for information)", "-"])
+    rows += memory_and_accuracy_rows(ctnn_full, torch_full, epochs, args, 15)
+    return rows
+
+
+def memory_and_accuracy_rows(ctnn_full, torch_full, epochs, args, target_epochs):
+    rows = []
     rss_ratio = ctnn_full["peak_rss_mb"] / torch_full["peak_rss_mb"]
     rows.append([f"peak RSS, full run of {epochs} epoch(s) (MB)", f"{ctnn_full['peak_rss_mb']:.0f}",
                  f"{torch_full['peak_rss_mb']:.0f}", f"{rss_ratio:.2f}", "≤ 0.6", "yes" if rss_ratio <= 0.6 else "NO"])
@@ -225,26 +263,66 @@ def main():
     if args.accuracy:
         diff = acc_c - acc_t
         rows.append([f"test accuracy after {epochs} epochs (%)", f"{acc_c:.2f}", f"{acc_t:.2f}", f"{diff:+.2f} pt",
-                     "within 1 pt" + ("" if epochs == 10 else " (at 10 epochs)"), "yes" if abs(diff) <= 1 else "NO"])
+                     "within 1 pt" + ("" if epochs == target_epochs else f" (at {target_epochs} epochs)"),
+                     "yes" if abs(diff) <= 1 else "NO"])
     else:
         rows.append([f"test accuracy after {epochs} epoch (%) — not the target run", f"{acc_c:.2f}", f"{acc_t:.2f}",
-                     f"{acc_c - acc_t:+.2f} pt", "within 1 pt after 10 epochs: run with --accuracy", "-"])
+                     f"{acc_c - acc_t:+.2f} pt", f"within 1 pt after {target_epochs} epochs: run with --accuracy", "-"])
+    return rows
 
-    header = ["metric", "ctnn", "PyTorch", "ratio", "target", "met"]
-    m = machine()
+
+def notes_for(name, m, args, thread_counts):
+    runs, (load_before, load_after) = m["runs"], m["load"]
+    mach = machine()
     torch_info = next(iter(runs["pytorch"][thread_counts[0]]), {})
-    notes = [
-        f"Machine: {m['model']}, {m['cpus']} CPUs, avx2={'yes' if m['avx2'] else 'no'}, "
-        f"avx512f={'yes' if m['avx512f'] else 'no'}; ctnn's kernels: {runs['ctnn'][thread_counts[0]][0].get('isa', '?')}; "
-        f"measured FMA peak {peak1:.0f} GFLOP/s (1 thread), "
-        f"{peak2:.0f} GFLOP/s (2 threads).",
-        f"PyTorch {torch_info.get('torch', '?')} on {torch_info.get('blas', '?')}, OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE "
+    if name == "mlp":
+        pytorch_on = f"PyTorch {torch_info.get('torch', '?')} on {torch_info.get('blas', '?')}"
+    else:
+        pytorch_on = (f"PyTorch {torch_info.get('torch', '?')}, convolutions in oneDNN "
+                      f"({'available' if torch_info.get('mkldnn') else 'NOT available'}), "
+                      f"{torch_info.get('memory_format', '?')}, the Dense layer on {torch_info.get('blas', '?')}")
+    return [
+        f"Machine: {mach['model']}, {mach['cpus']} CPUs, avx2={'yes' if mach['avx2'] else 'no'}, "
+        f"avx512f={'yes' if mach['avx512f'] else 'no'}; ctnn's kernels: {runs['ctnn'][thread_counts[0]][0].get('isa', '?')}; "
+        f"measured FMA peak {m['peak1']:.0f} GFLOP/s (1 thread), "
+        f"{m['peak2']:.0f} GFLOP/s (2 threads).",
+        f"{pytorch_on}, OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE "
         f"unset, OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=threads, OMP_WAIT_POLICY=PASSIVE unless `active` (ctnn: the same "
         f"OMP_NUM_THREADS and OMP_WAIT_POLICY).",
         f"Threads tried: {args.threads} (each side's best shown as `(Nt)`, `(Nt, active)` for OMP_WAIT_POLICY=ACTIVE); {args.rounds} alternating round(s), "
-        f"medians; load average {load_before} at start, {load_after} at end ({started}).",
-        "Ratios are ctnn / PyTorch (for the GEMM row: ctnn GFLOP/s / PyTorch GFLOP/s).",
+        f"medians; load average {load_before} at start, {load_after} at end ({m['started']}).",
+        "Ratios are ctnn / PyTorch (for the GEMM row: ctnn GFLOP/s / PyTorch GFLOP/s)." if name == "mlp" else
+        "Ratios are ctnn / PyTorch.",
     ]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"), help="meson build dir with -Dbenchmarks=true")
+    parser.add_argument("--model", choices=["mlp", "convnet", "both"], default="mlp",
+                        help="the reference MLP (default), Keras's simple MNIST convnet, or both tables")
+    parser.add_argument("--convnet", dest="model", action="store_const", const="convnet", help="the same as --model convnet")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating ctnn/PyTorch rounds per thread count")
+    parser.add_argument("--threads", default="1,2", help="settings to try on both sides (best is reported): thread "
+                        "counts, each with OMP_WAIT_POLICY=PASSIVE, or e.g. 2a for 2 threads with ACTIVE")
+    parser.add_argument("--accuracy", action="store_true", help="also train --epochs epochs on both sides for test accuracy")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs of the accuracy run (with --accuracy; default 10 for the MLP, 15 for the convnet)")
+    parser.add_argument("--markdown", metavar="PATH", help="also write the table (and machine) as markdown here")
+    parser.add_argument("--json", metavar="PATH", help="write every raw measurement here")
+    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    args = parser.parse_args()
+
+    names = ["mlp", "convnet"] if args.model == "both" else [args.model]
+    for name in names:
+        for exe in (os.path.join(args.build, "benchmarks", MODELS[name]["versus"]),
+                    os.path.join(args.build, "examples", MODELS[name]["example"])):
+            if not os.access(exe, os.X_OK):
+                targets = " ".join(f"benchmarks/{MODELS[n]['versus']} examples/{MODELS[n]['example']}" for n in names)
+                sys.exit(f"compare_pytorch.py: {exe} not found; build with `meson setup {args.build} -Dbenchmarks=true && "
+                         f"ninja -C {args.build} {targets}` (benchmarks/compare.sh does this)")
+    thread_counts = [t.strip() for t in args.threads.split(",")]
+
     passed = sys.argv[1:]
     for i, a in enumerate(passed):  # the --build pair first, as compare.sh takes it
         if a == "--build" and i + 1 < len(passed):
@@ -252,26 +330,40 @@ def main():
             break
     command = shlex.join(["benchmarks/compare.sh", "--build", os.path.relpath(args.build, ROOT)] + passed)
 
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    print()
-    for r in [header] + rows:
-        print(" | ".join(str(c).ljust(w) for c, w in zip(r, widths)))
-    print()
-    for n in notes:
-        print(n)
+    header = ["metric", "ctnn", "PyTorch", "ratio", "target", "met"]
+    markdown, raw = [], {}
+    for name in names:
+        m = measure(name, args, thread_counts)
+        rows = mlp_rows(m, args) if name == "mlp" else convnet_rows(m, args)
+        notes = notes_for(name, m, args, thread_counts)
+        raw[name] = {"runs": m["runs"], "best": m["best"], "ctnn_full": m["ctnn_full"], "pytorch_full": m["pytorch_full"],
+                     "machine": machine(), "load": m["load"]}
+
+        widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+        print()
+        if len(names) > 1:
+            print("Reference MLP" if name == "mlp" else "Simple MNIST convnet")
+            print()
+        for r in [header] + rows:
+            print(" | ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+        print()
+        for n in notes:
+            print(n)
+
+        if len(names) > 1:
+            markdown += ["**Reference MLP**" if name == "mlp" else "**Simple MNIST convnet**", ""]
+        markdown += ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+        markdown += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+        markdown += [""] + [f"- {n}" for n in notes] + [f"- Command: `{command.strip()}`", ""]
 
     if args.markdown:
-        md = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-        md += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-        md += [""] + [f"- {n}" for n in notes] + [f"- Command: `{command.strip()}`", ""]
         tmp = args.markdown + ".tmp"
         with open(tmp, "w") as f:
-            f.write("\n".join(md))
+            f.write("\n".join(markdown))
         os.replace(tmp, args.markdown)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"runs": runs, "best": best, "ctnn_full": ctnn_full, "pytorch_full": torch_full,
-                       "machine": m, "load": [load_before, load_after]}, f, indent=1)
+            json.dump(raw[names[0]] if len(names) == 1 else raw, f, indent=1)
 
 
 if __name__ == "__main__":
