@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <type_traits>
 
 #include "ctnn/activations.hpp"
 #include "ctnn/core/tensor.hpp"
@@ -95,6 +96,8 @@ consteval conv2d_geometry make_conv2d_geometry(std::size_t height, std::size_t w
 // col floats one chunk of images may fill: col is written by im2col and read back by the GEMM's
 // packing right after, so it should stay in the core's L2 (1 MiB per core on current x86).
 inline constexpr std::size_t conv_chunk_floats = std::size_t{1} << 16;
+// Patches of at most this many floats (K) take detail::small_patch_weights for dk instead of the GEMM.
+inline constexpr std::size_t conv_small_patch = 16;
 // At least this many chunks when the batch allows, so a team of threads balances its chunks.
 inline constexpr std::size_t conv_min_chunks = 8;
 
@@ -167,8 +170,9 @@ template <conv2d_geometry G> void im2col(std::size_t images, const float* x, flo
                         continue;
                     }
                     const float* src = image + std::size_t(ih) * W * C;
-                    if (in.lo == 0 && in.hi == KW) {  // the usual case: a constant-size copy
-                        std::copy_n(src + std::size_t(iw0) * C, span, dst);
+                    if (in.lo == 0 && in.hi == KW) {  // the usual case: a constant-size copy, inlined
+                        const float* from = src + std::size_t(iw0) * C;  // (not std::copy_n: a memmove call)
+                        for (std::size_t i = 0; i < span; ++i) dst[i] = from[i];
                         continue;
                     }
                     std::fill_n(dst, in.lo * C, 0.0f);
@@ -211,6 +215,68 @@ template <conv2d_geometry G, class Arch> void col2im(std::size_t images, const f
                         add_to<Arch>((in.hi - in.lo) * C, src + in.lo * C, dst);
                 }
             }
+    }
+}
+
+// Vector registers of an arch: 32 on AVX-512 and AArch64, 16 on AVX and SSE.
+template <class Arch>
+inline constexpr std::size_t vector_registers = is_avx512<Arch> || std::is_same_v<Arch, xsimd::neon64> ? 32 : 16;
+
+// Columns [f0, f0 + NV·width) of dk (K, F) = colᵀ · dz and of db = Σ rows of dz, over `rows` rows of
+// col (rows, K) and dz (rows, F): the K x NV block of dk stays in registers while the rows stream by.
+template <class Arch, std::size_t K, std::size_t F, std::size_t NV>
+void small_patch_weights_block(std::size_t rows, const float* col, const float* dz, std::size_t f0, float* dk,
+                               float* db) {
+    using S = simd_ops<Arch>;
+    using vec = typename S::vec;
+    constexpr std::size_t W = S::width;
+    vec acc[K][NV], sum[NV];
+    for (std::size_t v = 0; v < NV; ++v) {
+        sum[v] = S::zero();
+        for (std::size_t k = 0; k < K; ++k) acc[k][v] = S::zero();
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+        const float* a = col + r * K;
+        const float* g = dz + r * F + f0;
+        vec gv[NV];
+        for (std::size_t v = 0; v < NV; ++v) {
+            gv[v] = S::load(g + v * W);
+            sum[v] = sum[v] + gv[v];
+        }
+        for (std::size_t k = 0; k < K; ++k) {
+            const vec ak = S::broadcast(a[k]);
+            for (std::size_t v = 0; v < NV; ++v) acc[k][v] = S::fma(ak, gv[v], acc[k][v]);
+        }
+    }
+    for (std::size_t v = 0; v < NV; ++v) {
+        S::store(db + f0 + v * W, sum[v]);
+        for (std::size_t k = 0; k < K; ++k) S::store(dk + k * F + f0 + v * W, acc[k][v]);
+    }
+}
+
+// dk (K, F) = colᵀ · dz and db (F) = Σ rows of dz (overwrite) for a small patch K (a one-channel
+// first layer: K = 9). The GEMM would pack both operands, each element of which it then uses only K
+// or F times, into a tile of MR >= K rows mostly of padding; here every row of col and dz is read
+// once per block of columns and dk accumulates in registers.
+template <class Arch, std::size_t K, std::size_t F>
+void small_patch_weights(std::size_t rows, const float* col, const float* dz, float* dk, float* db) {
+    constexpr std::size_t W = simd_ops<Arch>::width;
+    constexpr std::size_t fit = (vector_registers<Arch> - 4) / (K + 1);  // blocks of NV vectors: K·NV + NV + 2 registers
+    constexpr std::size_t NV = std::max<std::size_t>(1, std::min<std::size_t>(fit, F / W));
+    constexpr std::size_t blocks_end = F / (NV * W) * (NV * W), vectors_end = F / W * W;  // (constant trip counts)
+    for (std::size_t f0 = 0; f0 < blocks_end; f0 += NV * W)
+        small_patch_weights_block<Arch, K, F, NV>(rows, col, dz, f0, dk, db);
+    for (std::size_t f0 = blocks_end; f0 < vectors_end; f0 += W)
+        small_patch_weights_block<Arch, K, F, 1>(rows, col, dz, f0, dk, db);
+    for (std::size_t f0 = vectors_end; f0 < F; ++f0) {  // columns narrower than a vector
+        float sum = 0.0f;
+        for (std::size_t k = 0; k < K; ++k) dk[k * F + f0] = 0.0f;
+        for (std::size_t r = 0; r < rows; ++r) {
+            const float g = dz[r * F + f0];
+            sum += g;
+            for (std::size_t k = 0; k < K; ++k) dk[k * F + f0] += col[r * K + k] * g;
+        }
+        db[f0] = sum;
     }
 }
 
@@ -275,10 +341,12 @@ void conv2d_backward_weights(std::size_t batch, const float* x, const float* dz,
         }
         float* dk = partial ? partial + c * (KF + F) : dkernel;
         float* db = partial ? dk + KF : dbias;
-        // colᵀ (K, rows) is col read column-major.
-        gemm<Arch, layout::col_major, layout::row_major, Linear, K, F, 0>(K, F, rows, a, K,
-                                                                         dz + first * G.output_size(), F, dk, F,
-                                                                         nullptr, db);
+        if constexpr (K <= conv_small_patch)
+            detail::small_patch_weights<Arch, K, F>(rows, a, dz + first * G.output_size(), dk, db);
+        else  // colᵀ (K, rows) is col read column-major
+            gemm<Arch, layout::col_major, layout::row_major, Linear, K, F, 0>(K, F, rows, a, K,
+                                                                             dz + first * G.output_size(), F, dk, F,
+                                                                             nullptr, db);
     });
     if (!partial) return;
     // dk, dbias = Σ_c partial c, in chunk order.

@@ -9,7 +9,9 @@
 // with the window loops outside: no shuffles, and each window row is one stream of loads.
 // Max-pool backward recomputes where each window's maximum is from x and y (no argmax buffer): the
 // first element of the window, in row-major order, equal to y takes all of dy (TensorFlow's rule on
-// ties). Backward kernels zero dx and then add, so overlapping windows (stride < pool) accumulate.
+// ties). Backward kernels zero dx and then add, so overlapping windows (stride < pool) accumulate;
+// windows that tile the input (stride = pool, Keras's default) store instead, on a dx zeroed only
+// where no window reaches.
 // Threads split the batch by image: every output and every dx element is written by one thread in
 // one order, so results never depend on the thread count.
 #pragma once
@@ -64,6 +66,24 @@ constexpr std::size_t window_offset(std::size_t oh, std::size_t ow, std::size_t 
     return ((oh * G.stride_h + i) * G.width + ow * G.stride_w + j) * G.channels;
 }
 
+// Whether the windows tile the input (stride = window): then every element lies in at most one
+// window, and the backward stores each window's gradients instead of adding them to a zeroed dx.
+template <pool2d_geometry G> inline constexpr bool windows_tile = G.stride_h == G.pool_h && G.stride_w == G.pool_w;
+
+// dx of one image before the windows write theirs: all zeros, or (tiling windows) only the elements
+// of the rows and columns beyond the last window (the floor of the output size drops them).
+template <pool2d_geometry G> void clear_gradient(float* dxb) {
+    if constexpr (!windows_tile<G>) {
+        std::fill_n(dxb, G.input_size(), 0.0f);
+    } else {
+        constexpr std::size_t covered_rows = G.out_height * G.pool_h, covered_cols = G.out_width * G.pool_w;
+        if constexpr (covered_cols < G.width)
+            for (std::size_t h = 0; h < covered_rows; ++h)
+                std::fill_n(dxb + (h * G.width + covered_cols) * G.channels, (G.width - covered_cols) * G.channels, 0.0f);
+        std::fill_n(dxb + covered_rows * G.width * G.channels, (G.height - covered_rows) * G.width * G.channels, 0.0f);
+    }
+}
+
 }  // namespace detail
 
 // y = max over each window    x (B, H, W, C), y (B, OH, OW, C)
@@ -96,7 +116,7 @@ void max_pool2d_backward(std::size_t batch, const float* x, const float* y, cons
     detail::for_each_image(batch, G.output_size() * G.window_size(), [=](std::size_t b) {
         const float* xb = x + b * G.input_size();
         float* dxb = dx + b * G.input_size();
-        std::fill_n(dxb, G.input_size(), 0.0f);
+        detail::clear_gradient<G>(dxb);
         for (std::size_t oh = 0; oh < G.out_height; ++oh)
             for (std::size_t ow = 0; ow < G.out_width; ++ow) {
                 const std::size_t o = b * G.output_size() + (oh * G.out_width + ow) * G.channels;
@@ -112,7 +132,10 @@ void max_pool2d_backward(std::size_t batch, const float* x, const float* y, cons
                         for (std::size_t j = 0; j < G.pool_w; ++j) {
                             const std::size_t at = detail::window_offset<G>(0, 0, i, j) + c;
                             const auto hit = detail::load(l, w + at) == m;
-                            detail::store(dw + at, detail::load(l, dw + at) + detail::select(hit, left, zero));
+                            if constexpr (detail::windows_tile<G>)
+                                detail::store(dw + at, detail::select(hit, left, zero));
+                            else
+                                detail::store(dw + at, detail::load(l, dw + at) + detail::select(hit, left, zero));
                             left = detail::select(hit, zero, left);
                         }
                 });
@@ -148,7 +171,7 @@ void average_pool2d_backward(std::size_t batch, const float* dy, float* dx) {
     constexpr float scale = 1.0f / float(G.window_size());
     detail::for_each_image(batch, G.output_size() * G.window_size(), [=](std::size_t b) {
         float* dxb = dx + b * G.input_size();
-        std::fill_n(dxb, G.input_size(), 0.0f);
+        detail::clear_gradient<G>(dxb);
         for (std::size_t oh = 0; oh < G.out_height; ++oh)
             for (std::size_t ow = 0; ow < G.out_width; ++ow) {
                 const float* dyo = dy + b * G.output_size() + (oh * G.out_width + ow) * G.channels;
@@ -158,7 +181,10 @@ void average_pool2d_backward(std::size_t batch, const float* dy, float* dx) {
                     for (std::size_t i = 0; i < G.pool_h; ++i)
                         for (std::size_t j = 0; j < G.pool_w; ++j) {
                             const std::size_t at = detail::window_offset<G>(0, 0, i, j) + c;
-                            detail::store(dw + at, detail::load(l, dw + at) + g);
+                            if constexpr (detail::windows_tile<G>)
+                                detail::store(dw + at, g);
+                            else
+                                detail::store(dw + at, detail::load(l, dw + at) + g);
                         }
                 });
             }
