@@ -94,8 +94,11 @@ consteval conv2d_geometry make_conv2d_geometry(std::size_t height, std::size_t w
 }
 
 // col floats one chunk of images may fill: col is written by im2col and read back by the GEMM's
-// packing right after, so it should stay in the core's L2 (1 MiB per core on current x86).
-inline constexpr std::size_t conv_chunk_floats = std::size_t{1} << 16;
+// packing right after, so it should stay in the core's L2 (1 MiB per core on current x86) beside
+// the GEMM's packed blocks. Backward weights takes chunks 4 times larger: each chunk costs it a
+// partial dk to write and add up, and its GEMM's depth is the chunk's rows anyway.
+inline constexpr std::size_t conv_chunk_floats = std::size_t{1} << 17;
+inline constexpr std::size_t conv_weights_chunk_floats = 4 * conv_chunk_floats;
 // Patches of at most this many floats (K) take detail::small_patch_weights for dk instead of the GEMM.
 inline constexpr std::size_t conv_small_patch = 16;
 // At least this many chunks when the batch allows, so a team of threads balances its chunks.
@@ -113,9 +116,10 @@ inline conv_workspace& conv_scratch() {
     return ws;
 }
 
-// Images per chunk: col within conv_chunk_floats, and conv_min_chunks chunks or more if B allows.
-template <conv2d_geometry G> constexpr std::size_t chunk_images(std::size_t batch) noexcept {
-    const std::size_t by_cache = std::max<std::size_t>(1, conv_chunk_floats / (G.positions() * G.patch_size()));
+// Images per chunk: col within `budget` floats, and conv_min_chunks chunks or more if B allows.
+template <conv2d_geometry G>
+constexpr std::size_t chunk_images(std::size_t batch, std::size_t budget = conv_chunk_floats) noexcept {
+    const std::size_t by_cache = std::max<std::size_t>(1, budget / (G.positions() * G.patch_size()));
     const std::size_t by_count = std::max<std::size_t>(1, (batch + conv_min_chunks - 1) / conv_min_chunks);
     return std::min(by_cache, by_count);
 }
@@ -328,7 +332,8 @@ void conv2d_backward_weights(std::size_t batch, const float* x, const float* dz,
         std::fill_n(dbias, F, 0.0f);
         return;
     }
-    const std::size_t chunk = detail::chunk_images<G>(batch), chunks = (batch + chunk - 1) / chunk;
+    const std::size_t chunk = detail::chunk_images<G>(batch, conv_weights_chunk_floats);
+    const std::size_t chunks = (batch + chunk - 1) / chunk;
     // One chunk writes dk and dbias directly; several write partials (chunk c at c · (K·F + F)).
     float* partial = chunks > 1 ? detail::reserve(detail::conv_scratch().partial, chunks * (KF + F)) : nullptr;
     detail::for_each_chunk(batch, chunk, G.forward_flops(), [&](std::size_t c, std::size_t first, std::size_t images) {
