@@ -13,7 +13,9 @@
 //   forward          y (rows, F)     = Act(col (rows, K) · kernel (K, F) + bias)     bias and Act fused
 //   backward data    dcol (rows, K)  = dz (rows, F) · kernelᵀ, then col2im: dx = Σ of each dcol row
 //                                      added back onto its window (overlapping windows accumulate)
-//   backward weights dk (K, F)       = colᵀ · dz,  dbias = Σ rows of dz (summed while dz is packed)
+//   backward weights dk (K, F)       = colᵀ · dz,  dbias = Σ rows of dz (summed while dz is packed);
+//                                      for a small patch (K <= conv_small_patch: one input channel)
+//                                      dk accumulates in registers instead (detail::small_patch_weights)
 // Why: the GEMM is the one register-blocked, packed kernel ctnn has; im2col costs one copy of x per
 // kernel tap, small next to the K·F multiply-adds per pixel once C·F is in the hundreds, and it turns
 // every geometry (stride, padding, odd kernels) into the same well-tested product.
