@@ -66,7 +66,7 @@ struct GradientCheck {
 template <class L>
 GradientCheck check_layer_gradients(L& layer, std::size_t batch, Phase phase = Phase::training, std::uint64_t seed = 1,
                                     double tolerance = 2e-2, double upstream_density = 1.0) {
-    constexpr std::size_t In = L::input_size, Out = L::output_size;
+    constexpr std::size_t In = L::input_shape::size, Out = L::output_shape::size;
     Rng rng(seed);
     layer.initialize(rng);
     if constexpr (requires { layer.reserve(batch); }) layer.reserve(batch);

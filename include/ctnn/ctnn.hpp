@@ -11,12 +11,15 @@
 #include "ctnn/core/logs.hpp"
 #include "ctnn/core/parameter.hpp"
 #include "ctnn/core/random.hpp"
+#include "ctnn/core/shape.hpp"
 #include "ctnn/core/tensor.hpp"
 
 #include "ctnn/activations.hpp"
 #include "ctnn/layers/activation.hpp"
 #include "ctnn/layers/dense.hpp"
 #include "ctnn/layers/dropout.hpp"
+#include "ctnn/layers/flatten.hpp"
+#include "ctnn/layers/input.hpp"
 
 #include "ctnn/losses/losses.hpp"
 #include "ctnn/metrics/accuracy.hpp"

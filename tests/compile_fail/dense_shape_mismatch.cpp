@@ -1,7 +1,7 @@
 // User mistake: the second Dense takes 999 inputs after a layer with 1000 outputs.
 // expect: static assertion failed
-// expect: a layer's input size must equal the output size of the layer before it
-// expect: layer_input_size_matches_previous_output_size<2, 1000, 999>
+// expect: a layer's input shape must equal the output shape of the entry before it
+// expect: layer_input_shape_matches_previous_output_shape<2, ctnn::Shape<1000>, ctnn::Shape<999>
 #include <ctnn/ctnn.hpp>
 using namespace ctnn;
 #ifdef CTNN_SHOULD_FAIL

@@ -1,5 +1,5 @@
 // User mistake: a Dropout first, so nothing tells its size (Keras would need an Input layer).
-// expect: the first layer must have a known input size
+// expect: the first layer must have a known input shape
 #include <ctnn/ctnn.hpp>
 using namespace ctnn;
 #ifdef CTNN_SHOULD_FAIL

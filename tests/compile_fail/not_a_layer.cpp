@@ -1,5 +1,5 @@
 // User mistake: an activation policy given where a layer belongs (Relu instead of Activation<Relu>).
-// expect: every entry must be a layer such as Dense<In, Out, Act>, Dropout<Rate> or Activation<Act>
+// expect: every entry must be a layer such as Dense<In, Out, Act>
 #include <ctnn/ctnn.hpp>
 using namespace ctnn;
 #ifdef CTNN_SHOULD_FAIL

@@ -16,8 +16,8 @@ namespace layers_test_dropout {
 using namespace ctnn;
 
 TEST_CASE("Dropout.keras_rate_means_fraction_dropped") {
-    using L = Dropout<0.9>::bind<500>;
-    static_assert(L::param_count == 0 && L::input_size == 500);
+    using L = Dropout<0.9>::bind<Shape<500>>;
+    static_assert(L::param_count == 0 && std::is_same_v<L::input_shape, Shape<500>>);
     L layer;
     constexpr std::size_t batch = 200;
     layer.reserve(batch);
@@ -37,7 +37,7 @@ TEST_CASE("Dropout.keras_rate_means_fraction_dropped") {
 }
 
 TEST_CASE("Dropout.identity_at_inference") {
-    Dropout<0.5>::bind<7> layer;
+    Dropout<0.5>::bind<Shape<7>> layer;
     std::vector<float> x(3 * 7), y(3 * 7);
     Rng rng(1);
     for (auto& v : x) v = rng.uniform(-1, 1);
@@ -46,7 +46,7 @@ TEST_CASE("Dropout.identity_at_inference") {
 }
 
 TEST_CASE("Dropout.gradients_match_finite_differences") {
-    Dropout<0.3>::bind<23> layer;
+    Dropout<0.3>::bind<Shape<23>> layer;
     const auto check = testing::check_layer_gradients(layer, 5, Phase::training);
     INFO(check.log);
     CHECK(check.ok);
@@ -54,7 +54,7 @@ TEST_CASE("Dropout.gradients_match_finite_differences") {
 
 // The portable spelling (compilers without floating-point template arguments): the same layer.
 TEST_CASE("Dropout.ratio_rate_is_the_same_layer") {
-    using L = Dropout<rate<9, 10>>::bind<50>;
+    using L = Dropout<rate<9, 10>>::bind<Shape<50>>;
     CHECK(L::rate == 0.9);
     CHECK(L::scale == doctest::Approx(10.0f));
     constexpr std::size_t batch = 40;
@@ -62,13 +62,13 @@ TEST_CASE("Dropout.ratio_rate_is_the_same_layer") {
     L layer;
     Rng rng(11);
     layer.forward(x.data(), y.data(), {batch, Phase::training, &rng});
-    Dropout<std::ratio<9, 10>{}>::bind<50> same;
+    Dropout<std::ratio<9, 10>{}>::bind<Shape<50>> same;
     Rng rng_std(11);
     same.forward(x.data(), y_std.data(), {batch, Phase::training, &rng_std});
     CHECK(y == y_std);
     CHECK(layer.mask() == same.mask());
 #if CTNN_FLOAT_TEMPLATE_ARGS
-    static_assert(std::is_same_v<L, Dropout<0.9>::bind<50>>);
+    static_assert(std::is_same_v<L, Dropout<0.9>::bind<Shape<50>>>);
 #endif
     const auto check = testing::check_layer_gradients(layer, 5, Phase::training);
     INFO(check.log);

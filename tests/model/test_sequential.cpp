@@ -21,9 +21,9 @@ static_assert(MnistMlp::output_size == 10);
 static_assert(MnistMlp::param_count == 1'290'510);
 static_assert(MnistMlp::layer_count == 4);
 static_assert(MnistMlp::max_width == 1000);
-static_assert(std::is_same_v<MnistMlp::layer_type<2>, DropoutLayer<500, 0.9>>);
+static_assert(std::is_same_v<MnistMlp::layer_type<2>, DropoutLayer<Shape<500>, 0.9>>);
 static_assert(NotebookSecondForm::param_count == MnistMlp::param_count);
-static_assert(std::is_same_v<NotebookSecondForm::layer_type<6>, ActivationLayer<10, Softmax>>);
+static_assert(std::is_same_v<NotebookSecondForm::layer_type<6>, ActivationLayer<Shape<10>, Softmax>>);
 
 TEST_CASE("Sequential.keras_layer_names") {
     CHECK(MnistMlp::layer_name(0) == "dense");

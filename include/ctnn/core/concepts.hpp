@@ -2,7 +2,8 @@
 // once and built from small named pieces so a failed check names the missing piece.
 //
 // A LAYER (see layers/dense.hpp for the model to copy) is a class with
-//   static constexpr std::size_t input_size, output_size, param_count;
+//   using input_shape = Shape<...>, output_shape = Shape<...>;   // one sample, channels last
+//   static constexpr std::size_t param_count;
 //   static constexpr std::string_view kind;        // Keras base name: "dense" -> dense, dense_1, ...
 //   static constexpr std::string_view type_name;   // shown by summary(): "Dense"
 //   void initialize(Rng&);                          // fresh weights
@@ -10,13 +11,16 @@
 //   void backward(const float* x, const float* y, float* dy, float* dx,
 //                 std::size_t batch, bool dy_is_preactivation);             // dy (B, Out) in, dx (B, In) out
 //   template <class F> void visit_parameters(F&&);   // F(Parameter&) for each trainable array
-// backward may overwrite dy; dx is nullptr for the first layer (no one needs it). Parameter
-// gradients are overwritten (not accumulated) and are the gradient of the MEAN batch loss.
+// In = input_shape::size, Out = output_shape::size: a batch is B samples stored one after the other,
+// each sample row-major in its shape (NHWC for images). backward may overwrite dy; dx is nullptr for
+// the first layer (no one needs it). Parameter gradients are overwritten (not accumulated) and are the
+// gradient of the MEAN batch loss.
 // Optional: void reserve(std::size_t max_batch) — allocate per-batch state once per fit.
 //
-// A LAYER SPEC that keeps its input size (Dropout<Rate>, Activation<Act>) instead provides
-// `template <std::size_t N> using bind = <a Layer of size N>`; Sequential binds it to the output
-// size of the layer before it.
+// A LAYER SPEC takes its input shape from the layer before it (Dropout<Rate>, Activation<Act>,
+// Flatten, Conv2D<...>, MaxPooling2D<...>): it provides `template <class InputShape> using bind =
+// <the Layer for that input shape>`, and Sequential binds it. Input<Dims...> as the first entry of a
+// Sequential gives the first spec its shape.
 #pragma once
 
 #include <concepts>
@@ -26,6 +30,7 @@
 #include "ctnn/core/parameter.hpp"
 #include "ctnn/core/phase.hpp"
 #include "ctnn/core/random.hpp"
+#include "ctnn/core/shape.hpp"
 
 namespace ctnn {
 
@@ -36,11 +41,11 @@ struct parameter_sink {
 }  // namespace detail
 
 template <class L>
-concept HasLayerSizes = requires {
-    { L::input_size } -> std::convertible_to<std::size_t>;
-    { L::output_size } -> std::convertible_to<std::size_t>;
+concept HasLayerShapes = requires {
+    typename L::input_shape;
+    typename L::output_shape;
     { L::param_count } -> std::convertible_to<std::size_t>;
-};
+} && ShapeType<typename L::input_shape> && ShapeType<typename L::output_shape>;
 
 template <class L>
 concept HasLayerNames = requires {
@@ -59,14 +64,15 @@ template <class L>
 concept HasParameters = requires(L& layer) { layer.visit_parameters(detail::parameter_sink{}); };
 
 template <class L>
-concept Layer = HasLayerSizes<L> && HasLayerNames<L> && HasForwardBackward<L> && HasParameters<L>;
+concept Layer = HasLayerShapes<L> && HasLayerNames<L> && HasForwardBackward<L> && HasParameters<L>;
 
-// Dropout<Rate>, Activation<Act>: sized by the layer before them.
+// Dropout<Rate>, Conv2D<...>, Flatten: shaped by the layer before them. Only the name of the bound
+// type is checked here (not the layer itself): a Conv2D bound to an arbitrary shape would not fit.
 template <class S>
-concept ShapePreservingLayerSpec = requires { typename S::template bind<1>; } && Layer<typename S::template bind<1>>;
+concept BindableLayerSpec = !Layer<S> && requires { typename S::template bind<Shape<1>>; };
 
 template <class S>
-concept LayerSpec = Layer<S> || ShapePreservingLayerSpec<S>;
+concept LayerSpec = Layer<S> || BindableLayerSpec<S>;
 
 // An elementwise activation: forward and derivative (through the output) on floats.
 template <class A>

@@ -2,26 +2,46 @@
 //
 // Layers own their Parameters; optimizers and weight files reach them through the layers'
 // `visit_parameters`. Values live on the heap (a Dense<784,1000> kernel is 3.1 MB) in aligned
-// buffers that are allocated once, when the layer is built.
+// buffers that are allocated once, when the layer is built. Shapes are Keras's: a Dense kernel is
+// (in, out), a Conv2D kernel (kernel_h, kernel_w, in_channels, filters), a bias (units,).
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <initializer_list>
 #include <string_view>
+#include <vector>
 
+#include "ctnn/config.hpp"
 #include "ctnn/core/tensor.hpp"
 
 namespace ctnn {
 
 struct Parameter {
+    static constexpr std::size_t max_rank = 4;
+
+    // Parameter{"kernel", In, Out} (a matrix) or Parameter{"bias", Out} (a vector).
     Parameter(std::string_view name_, std::size_t rows, std::size_t cols = 0)
-        : name(name_), shape{rows, cols}, rank(cols == 0 ? 1 : 2),
-          value(rows * (cols == 0 ? 1 : cols), 0.0f), gradient(value.size(), 0.0f) {}
+        : Parameter(name_, cols == 0 ? std::initializer_list<std::size_t>{rows}
+                                     : std::initializer_list<std::size_t>{rows, cols}) {}
+    // Any rank up to 4: Parameter{"kernel", {3, 3, 1, 32}}.
+    Parameter(std::string_view name_, std::initializer_list<std::size_t> dims) : name(name_), rank(dims.size()) {
+        CTNN_ASSERT(rank >= 1 && rank <= max_rank, "Parameter: rank must be 1 to 4");
+        std::size_t count = 1, i = 0;
+        for (std::size_t d : dims) {
+            shape[i++] = d;
+            count *= d;
+        }
+        value.assign(count, 0.0f);
+        gradient.assign(count, 0.0f);
+    }
 
     std::size_t size() const noexcept { return value.size(); }
+    // The shape as numpy and Keras print it: (3, 3, 1, 32).
+    std::vector<std::size_t> dims() const { return {shape.begin(), shape.begin() + static_cast<std::ptrdiff_t>(rank)}; }
 
-    std::string_view name;             // "kernel" or "bias", as Keras names them
-    std::array<std::size_t, 2> shape;  // (rows, cols); cols unused when rank == 1
+    std::string_view name;                     // "kernel" or "bias", as Keras names them
+    std::array<std::size_t, max_rank> shape{};  // the first `rank` entries are used
     std::size_t rank;
     Buffer value;     // row-major, `shape`
     Buffer gradient;  // d(mean batch loss)/d(value), overwritten by every backward pass

@@ -23,6 +23,8 @@ class Dense {
                   "Dense<In, Out, Act>: Act must be an activation policy such as ctnn::Relu, ctnn::Softmax or ctnn::Linear");
 
 public:
+    using input_shape = Shape<In>;  // a vector: after an image, put Flatten first (as in Keras)
+    using output_shape = Shape<Out>;
     static constexpr std::size_t input_size = In;
     static constexpr std::size_t output_size = Out;
     static constexpr std::size_t param_count = In * Out + Out;

@@ -92,17 +92,19 @@ template <auto R> consteval auto canonical_rate() {
 
 }  // namespace detail
 
-// Use it through Dropout<Rate>::bind<N> (Sequential does): Rate is then one value per rate.
-template <std::size_t N, auto Rate>
+// Use it through Dropout<Rate>::bind<S> (Sequential does): Rate is then one value per rate. Units are
+// dropped independently, whatever the shape S of a sample.
+template <ShapeType S, auto Rate>
 class DropoutLayer {
-    static_assert(detail::is_rate<Rate>(), "DropoutLayer<N, Rate>: Rate must be a number such as 0.9 or a ratio "
+    static_assert(detail::is_rate<Rate>(), "DropoutLayer<Shape, Rate>: Rate must be a number such as 0.9 or a ratio "
                                            "such as ctnn::rate<9, 10>");
-    static_assert(detail::rate_in_range<Rate>(), "DropoutLayer<N, Rate>: Rate is the fraction of units DROPPED "
+    static_assert(detail::rate_in_range<Rate>(), "DropoutLayer<Shape, Rate>: Rate is the fraction of units DROPPED "
                                                  "(Keras meaning) and must be in [0, 1)");
+    static constexpr std::size_t N = S::size;
 
 public:
-    static constexpr std::size_t input_size = N;
-    static constexpr std::size_t output_size = N;
+    using input_shape = S;
+    using output_shape = S;
     static constexpr std::size_t param_count = 0;
     static constexpr std::string_view kind = "dropout";
     static constexpr std::string_view type_name = "Dropout";
@@ -146,7 +148,7 @@ struct Dropout {
     static_assert(detail::rate_in_range<Rate>(),
                   "Dropout<Rate>: Rate is the fraction of units DROPPED (Keras meaning) and must be in [0, 1)");
     static constexpr double rate = detail::rate_as_double<Rate>();
-    template <std::size_t N> using bind = DropoutLayer<N, detail::canonical_rate<Rate>()>;
+    template <ShapeType S> using bind = DropoutLayer<S, detail::canonical_rate<Rate>()>;
 };
 
 }  // namespace ctnn

@@ -329,7 +329,7 @@ private:
         });
     }
     static std::vector<std::size_t> shape_of(const Parameter& p) {
-        return p.rank == 1 ? std::vector<std::size_t>{p.shape[0]} : std::vector<std::size_t>{p.shape[0], p.shape[1]};
+        return p.dims();
     }
     static std::string shape_text(const std::vector<std::size_t>& shape) {
         std::string s = "(";

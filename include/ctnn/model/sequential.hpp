@@ -5,11 +5,16 @@
 //                                Dropout<0.9>, Dense<500, 10, Softmax>> {};
 //   static_assert(MnistMlp::param_count == 1'290'510);
 //
+//   struct Convnet : Sequential<Input<28, 28, 1>, Conv2D<32, 3, 3, Relu>, MaxPooling2D<2, 2>,
+//                               Flatten, Dense<5408, 10, Softmax>> {};
+//
 // Derive a named struct as above rather than using an alias: compiler messages then say
-// `MnistMlp`, not the whole instantiation. Layers that keep their size (Dropout, Activation)
-// are bound to the output size of the layer before them.
+// `MnistMlp`, not the whole instantiation. Adjacent layers must agree on the whole shape of a
+// sample (Shape<13, 13, 32> is not Shape<5408>); layers that take their shape from the one before
+// them (Dropout, Activation, Flatten, Conv2D, pooling) are bound to it.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <iomanip>
@@ -18,81 +23,139 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "ctnn/config.hpp"
 #include "ctnn/core/concepts.hpp"
 #include "ctnn/core/phase.hpp"
 #include "ctnn/core/random.hpp"
+#include "ctnn/core/shape.hpp"
 #include "ctnn/core/tensor.hpp"
 #include "ctnn/detail/type_list.hpp"
+#include "ctnn/layers/input.hpp"
 
 namespace ctnn {
 
 namespace diagnostics {
 // A compile error that names one of these templates is a mistake in a Sequential<...>; the
-// template arguments are the numbers that do not fit. The fix is in the comment above each.
+// template arguments say where and what does not fit. The fix is in the comment above each.
 
-// Layer number LayerNumber (counting from 1, as the list is written) takes ThisInputSize inputs,
-// but the layer before it produces PreviousOutputSize outputs: make the two sizes equal.
-template <std::size_t LayerNumber, std::size_t PreviousOutputSize, std::size_t ThisInputSize>
-struct layer_input_size_matches_previous_output_size {
-    static constexpr bool value = PreviousOutputSize == ThisInputSize;
+// Entry number EntryNumber of the Sequential<...> list (counting from 1, as written, Input included)
+// takes samples of shape ThisInputShape, but the entry before it produces PreviousOutputShape: make
+// them equal. From an image to Dense, put Flatten between them (as in Keras).
+template <std::size_t EntryNumber, class PreviousOutputShape, class ThisInputShape>
+struct layer_input_shape_matches_previous_output_shape {
+    static constexpr bool value = std::is_same_v<PreviousOutputShape, ThisInputShape>;
 };
 }  // namespace diagnostics
 
 namespace detail {
 
-// Sized layers are used as written; Dropout<R> / Activation<A> become the layer of size PrevOut.
-template <std::size_t PrevOut, class Spec> struct bind_layer {
+// Stands in for a layer that could not be bound (its error is already reported), so that no second
+// error follows from it.
+template <class S> struct unbound_layer {
+    using input_shape = S;
+    using output_shape = S;
+    static constexpr std::size_t param_count = 0;
+    static constexpr std::string_view kind = "unbound";
+    static constexpr std::string_view type_name = "Unbound";
+    void initialize(Rng&) {}
+    void forward(const float*, float*, const ForwardContext&) {}
+    void backward(const float*, const float*, float*, float*, std::size_t, bool) {}
+    template <class F> void visit_parameters(F&&) {}
+};
+
+// Layers are used as written; specs (Dropout<R>, Conv2D<...>, ...) become the layer for the shape
+// before them. In is void when nothing before tells it (no Input<...> and this is the first entry).
+template <class In, class Spec> struct bind_layer {  // not a layer at all: Sequential says so
+    using type = unbound_layer<std::conditional_t<std::is_void_v<In>, Shape<1>, In>>;
+};
+template <class In, Layer Spec> struct bind_layer<In, Spec> {
     using type = Spec;
 };
-template <std::size_t PrevOut, class Spec>
-    requires(!Layer<Spec> && ShapePreservingLayerSpec<Spec>)
-struct bind_layer<PrevOut, Spec> {
-    static_assert(PrevOut > 0,
-                  "Sequential<Layers...>: the first layer must have a known input size, e.g. Dense<784, 1000, Relu>; "
-                  "Dropout and Activation take their size from the layer before them");
-    using type = typename Spec::template bind<(PrevOut > 0 ? PrevOut : 1)>;
+template <class In, BindableLayerSpec Spec> struct bind_layer<In, Spec> {
+    using type = typename Spec::template bind<In>;
+};
+template <BindableLayerSpec Spec> struct bind_layer<void, Spec> {
+    static_assert(sizeof(Spec) == 0,
+                  "Sequential<Layers...>: the first layer must have a known input shape: start the list with "
+                  "Input<28, 28, 1> (Keras's keras.Input(shape=...)) or a layer that states it, such as "
+                  "Dense<784, 1000, Relu>; Dropout, Activation, Flatten, Conv2D and pooling take their shape "
+                  "from the layer before them");
+    using type = unbound_layer<Shape<1>>;
 };
 
-template <std::size_t PrevOut, class Done, class... Rest> struct bind_all;
-template <std::size_t PrevOut, class... Done> struct bind_all<PrevOut, type_list<Done...>> {
+// Binds Specs... in order: In is the output shape of the entry before (void at the start).
+template <class In, class Done, class... Rest> struct bind_all;
+template <class In, class... Done> struct bind_all<In, type_list<Done...>> {
     using type = std::tuple<Done...>;
 };
-template <std::size_t PrevOut, class... Done, class Next, class... Rest>
-struct bind_all<PrevOut, type_list<Done...>, Next, Rest...> {
-    using bound = typename bind_layer<PrevOut, Next>::type;
-    using type = typename bind_all<bound::output_size, type_list<Done..., bound>, Rest...>::type;
+template <class In, class... Done, class Next, class... Rest>
+struct bind_all<In, type_list<Done...>, Next, Rest...> {
+    static_assert(!is_input<Next>, "Sequential<Layers...>: Input<Dims...> can only be the first entry");
+    using bound = typename bind_layer<In, Next>::type;
+    using type = typename bind_all<typename bound::output_shape, type_list<Done..., bound>, Rest...>::type;
 };
 
-// One static_assert per adjacent pair, so the failing one names its position and both sizes.
-template <std::size_t LayerNumber, class Previous, class This>
-struct check_adjacent_sizes {
-    static_assert(diagnostics::layer_input_size_matches_previous_output_size<LayerNumber, Previous::output_size,
-                                                                              This::input_size>::value,
-                  "Sequential<Layers...>: a layer's input size must equal the output size of the layer before it "
-                  "(the note below reads <LayerNumber counting from 1, PreviousOutputSize, ThisInputSize>)");
+// The shape Input<...> gives, or void; and the entries after it.
+template <class... Specs> struct split_input {
+    using shape = void;
+    using layers = type_list<Specs...>;
+};
+template <class First, class... Rest>
+    requires is_input<First>
+struct split_input<First, Rest...> {
+    using shape = typename First::shape;
+    using layers = type_list<Rest...>;
+};
+
+template <class In, class List> struct bind_list;
+template <class In, class... Specs> struct bind_list<In, type_list<Specs...>> {
+    using type = typename bind_all<In, type_list<>, Specs...>::type;
+};
+
+// One static_assert per adjacent pair, so the failing one names its position and both shapes.
+template <class T> inline constexpr bool is_unbound = false;
+template <class S> inline constexpr bool is_unbound<unbound_layer<S>> = true;
+
+template <std::size_t EntryNumber, class PreviousOutputShape, class This, bool AlreadyReported = false>
+struct check_adjacent_shapes {
+    static_assert(AlreadyReported || diagnostics::layer_input_shape_matches_previous_output_shape<
+                                         EntryNumber, PreviousOutputShape, typename This::input_shape>::value,
+                  "Sequential<Layers...>: a layer's input shape must equal the output shape of the entry before it "
+                  "(the note below reads <entry number counting from 1, previous output Shape, this input Shape>; "
+                  "from an image to Dense, put Flatten between them)");
     static constexpr bool value = true;
 };
-template <class Tuple, std::size_t... I>
-consteval bool adjacent_sizes_match(std::index_sequence<I...>) {
-    return (check_adjacent_sizes<I + 2, std::tuple_element_t<I, Tuple>, std::tuple_element_t<I + 1, Tuple>>::value && ...);
+template <class InputShape, std::size_t FirstNumber, class Tuple, std::size_t... I>
+consteval bool adjacent_shapes_match(std::index_sequence<I...>) {
+    constexpr bool input_matches = [] {
+        if constexpr (std::is_void_v<InputShape>) return true;
+        else return check_adjacent_shapes<FirstNumber, InputShape, std::tuple_element_t<0, Tuple>>::value;
+    }();
+    return input_matches && (check_adjacent_shapes<FirstNumber + I + 1,
+                                                   typename std::tuple_element_t<I, Tuple>::output_shape,
+                                                   std::tuple_element_t<I + 1, Tuple>,
+                                                   is_unbound<std::tuple_element_t<I, Tuple>>>::value && ...);
 }
 
 }  // namespace detail
 
 template <class... Specs>
 class Sequential {
-    static_assert(sizeof...(Specs) > 0, "Sequential<Layers...>: a network needs at least one layer");
-    static_assert((LayerSpec<Specs> && ...),
-                  "Sequential<Layers...>: every entry must be a layer such as Dense<In, Out, Act>, Dropout<Rate> or "
-                  "Activation<Act> (or a custom type meeting ctnn::Layer, see core/concepts.hpp)");
+    using split = detail::split_input<Specs...>;
+    static_assert(split::layers::size > 0, "Sequential<Layers...>: a network needs at least one layer");
+    static_assert(((LayerSpec<Specs> || detail::is_input<Specs>) && ...),
+                  "Sequential<Layers...>: every entry must be a layer such as Dense<In, Out, Act>, Conv2D<Filters, "
+                  "KH, KW, Act>, Dropout<Rate> or Activation<Act>, or Input<Dims...> first (or a custom type meeting "
+                  "ctnn::Layer, see core/concepts.hpp)");
 
 public:
-    // The layers after binding Dropout/Activation to their sizes: std::tuple<Dense<...>, ...>.
-    using layer_tuple = typename detail::bind_all<0, detail::type_list<>, Specs...>::type;
-    static constexpr std::size_t layer_count = sizeof...(Specs);
+    // The layers after binding Dropout, Conv2D, ... to their input shapes: std::tuple<Dense<...>, ...>.
+    // Input<...> is not a layer: it is not in this list (Keras's summary() does not show it either).
+    using layer_tuple = typename detail::bind_list<typename split::shape, typename split::layers>::type;
+    static constexpr std::size_t layer_count = std::tuple_size_v<layer_tuple>;
     template <std::size_t I> using layer_type = std::tuple_element_t<I, layer_tuple>;
 
 private:
@@ -102,17 +165,20 @@ private:
     }
     template <std::size_t... I>
     static consteval std::size_t widest_layer(std::index_sequence<I...>) {
-        std::size_t widest = layer_type<0>::input_size;
-        ((widest = layer_type<I>::output_size > widest ? layer_type<I>::output_size : widest), ...);
+        std::size_t widest = layer_type<0>::input_shape::size;
+        ((widest = std::max(widest, layer_type<I>::output_shape::size)), ...);
         return widest;
     }
     using indices = std::make_index_sequence<layer_count>;
 
-    static_assert(detail::adjacent_sizes_match<layer_tuple>(std::make_index_sequence<layer_count - 1>{}));
+    static_assert(detail::adjacent_shapes_match<typename split::shape, detail::is_input<std::tuple_element_t<0, std::tuple<Specs...>>> ? 2 : 1,
+                                                layer_tuple>(std::make_index_sequence<layer_count - 1>{}));
 
 public:
-    static constexpr std::size_t input_size = layer_type<0>::input_size;
-    static constexpr std::size_t output_size = layer_type<layer_count - 1>::output_size;
+    using input_shape = typename layer_type<0>::input_shape;                 // one sample in: Shape<28, 28, 1>
+    using output_shape = typename layer_type<layer_count - 1>::output_shape;  // one sample out: Shape<10>
+    static constexpr std::size_t input_size = input_shape::size;             // floats per sample in
+    static constexpr std::size_t output_size = output_shape::size;
     static constexpr std::size_t param_count = sum_params(indices{});
     // The widest activation (B, width) any layer reads or writes: sizes the gradient buffers.
     static constexpr std::size_t max_width = widest_layer(indices{});
@@ -148,13 +214,15 @@ public:
 
     // Buffers for one batch: every layer's output, and two gradient buffers used in turn.
     struct Workspace {
-        std::array<Buffer, layer_count> outputs;  // outputs[i]: (B, layer i output_size)
+        std::array<Buffer, layer_count> outputs;  // outputs[i]: (B, layer i's output shape)
         Buffer gradient_in, gradient_out;         // (B, max_width) each
         std::size_t capacity = 0;                 // the largest batch these hold
 
         void reserve(std::size_t max_batch) {
             if (max_batch <= capacity) return;
-            for_each_index([&]<std::size_t I>() { outputs[I].assign(max_batch * layer_type<I>::output_size, 0.0f); });
+            for_each_index([&]<std::size_t I>() {
+                outputs[I].assign(max_batch * layer_type<I>::output_shape::size, 0.0f);
+            });
             gradient_in.assign(max_batch * max_width, 0.0f);
             gradient_out.assign(max_batch * max_width, 0.0f);
             capacity = max_batch;
@@ -191,16 +259,18 @@ public:
 
     // A Keras-style table: layer (type), output shape, parameter count, totals.
     static void summary(std::ostream& os, std::string_view model_name = "sequential") {
-        const std::string rule(65, '_'), double_rule(65, '=');
+        std::size_t name_width = 29;  // Keras's column, widened for long names such as max_pooling2d_1
+        for (std::size_t i = 0; i < layer_count; ++i) name_width = std::max(name_width, layer_label(i).size() + 2);
+        const std::size_t width = name_width + 36;
+        const std::string rule(width, '_'), double_rule(width, '=');
         os << "Model: \"" << model_name << "\"\n" << rule << '\n';
-        os << std::left << std::setw(29) << " Layer (type)" << std::setw(26) << "Output Shape" << "Param #\n";
+        os << std::left << std::setw(static_cast<int>(name_width)) << " Layer (type)" << std::setw(26) << "Output Shape"
+           << "Param #\n";
         os << double_rule << '\n';
         for_each_index([&]<std::size_t I>() {
-            std::ostringstream name, shape;
-            name << ' ' << layer_name(I) << " (" << layer_type<I>::type_name << ')';
-            shape << "(None, " << layer_type<I>::output_size << ')';
-            os << std::left << std::setw(29) << name.str() << std::setw(26) << shape.str()
-               << with_thousands(layer_type<I>::param_count) << '\n';
+            os << std::left << std::setw(static_cast<int>(name_width)) << layer_label(I) << std::setw(26)
+               << batch_shape_text<typename layer_type<I>::output_shape>() << with_thousands(layer_type<I>::param_count)
+               << '\n';
             if (I + 1 < layer_count) os << '\n';
         });
         os << double_rule << '\n';
@@ -219,6 +289,13 @@ public:
     }
 
 private:
+    static std::string layer_label(std::size_t index) {  // " conv2d_1 (Conv2D)"
+        std::string label;
+        for_each_index([&]<std::size_t I>() {
+            if (I == index) label = ' ' + layer_name(I) + " (" + std::string(layer_type<I>::type_name) + ')';
+        });
+        return label;
+    }
     static std::string megabytes(std::size_t params) {
         std::ostringstream s;
         s << std::fixed << std::setprecision(2);
