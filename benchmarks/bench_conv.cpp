@@ -7,8 +7,8 @@
 // "/s" because it is a rate counter).
 //
 // To benchmark your own layer, add ONE line at the bottom of this file:
-//     CTNN_BENCH_CONV2D(28, 28, 1, 32, 3, 3, 1, ctnn::kernels::padding::valid);   // H, W, C, F, KH, KW, stride, padding
-//     CTNN_BENCH_MAX_POOL2D(26, 26, 32, 2, 2);                                     // H, W, C, pool, stride
+//     CTNN_BENCH_CONV2D(28, 28, 1, 32, 3, 3, 1, ctnn::kernels::padding::valid);  // H, W, C, F, KH, KW, stride, pad
+//     CTNN_BENCH_MAX_POOL2D(26, 26, 32, 2, 2);                                    // H, W, C, pool, stride
 //
 // Run: ./build/benchmarks/bench_conv --benchmark_counters_tabular=true [--benchmark_filter=batch:128]
 #include <cstddef>
@@ -100,7 +100,7 @@ template <k::pool2d_geometry G, bool Backward, bool Naive> void max_pool(benchma
         benchmark::ClobberMemory();
     }
     // Bytes that must move: x and y forward; x, y, dy and dx backward.
-    const double floats = Backward ? 2.0 * double(G.input_size() + G.output_size()) : double(G.input_size() + G.output_size());
+    const double floats = (Backward ? 2.0 : 1.0) * double(G.input_size() + G.output_size());
     state.SetBytesProcessed(static_cast<std::int64_t>(double(state.iterations()) * double(batch) * floats * 4.0));
     set_flops(state, double(batch) * double(G.output_size() * G.window_size()));
 }
@@ -114,7 +114,8 @@ void with_batches(benchmark::internal::Benchmark* bench, std::int64_t max_batch)
 template <k::conv2d_geometry G> std::string conv_name() {
     return "<" + std::to_string(G.height) + "x" + std::to_string(G.width) + "x" + std::to_string(G.channels) + "," +
            std::to_string(G.kernel_h) + "x" + std::to_string(G.kernel_w) + "x" + std::to_string(G.filters) + ",s" +
-           std::to_string(G.stride_h) + (G.out_height == (G.height + G.stride_h - 1) / G.stride_h ? ",same>" : ",valid>");
+           std::to_string(G.stride_h) +
+           (G.out_height == (G.height + G.stride_h - 1) / G.stride_h ? ",same>" : ",valid>");
 }
 
 // Registers the three products of one Conv2D geometry and their naive twins.
@@ -123,7 +124,8 @@ template <k::conv2d_geometry G> bool register_conv2d() {
     const std::int64_t all = batches.back();
     auto both = [&](const std::string& name, auto fast, auto naive) {
         with_batches(benchmark::RegisterBenchmark(("conv2d_" + name + layer).c_str(), fast), all);
-        with_batches(benchmark::RegisterBenchmark(("conv2d_" + name + "_naive" + layer).c_str(), naive), naive_max_batch);
+        with_batches(benchmark::RegisterBenchmark(("conv2d_" + name + "_naive" + layer).c_str(), naive),
+                     naive_max_batch);
     };
     both("forward", conv<G, product::forward, false>, conv<G, product::forward, true>);
     both("backward_data", conv<G, product::backward_data, false>, conv<G, product::backward_data, true>);

@@ -89,7 +89,8 @@ struct Comparer {
 
 template <conv2d_geometry G> std::string describe() {
     return "H=" + std::to_string(G.height) + " W=" + std::to_string(G.width) + " C=" + std::to_string(G.channels) +
-           " KH=" + std::to_string(G.kernel_h) + " KW=" + std::to_string(G.kernel_w) + " F=" + std::to_string(G.filters) +
+           " KH=" + std::to_string(G.kernel_h) + " KW=" + std::to_string(G.kernel_w) +
+           " F=" + std::to_string(G.filters) +
            " S=" + std::to_string(G.stride_h) + "x" + std::to_string(G.stride_w) + " pad=" + std::to_string(G.pad_top) +
            "," + std::to_string(G.pad_left);
 }

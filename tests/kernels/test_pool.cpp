@@ -46,7 +46,8 @@ struct Data {
 
 template <pool2d_geometry G> std::string describe() {
     return "H=" + std::to_string(G.height) + " W=" + std::to_string(G.width) + " C=" + std::to_string(G.channels) +
-           " pool=" + std::to_string(G.pool_h) + "x" + std::to_string(G.pool_w) + " stride=" + std::to_string(G.stride_h) +
+           " pool=" + std::to_string(G.pool_h) + "x" + std::to_string(G.pool_w) +
+           " stride=" + std::to_string(G.stride_h) +
            "x" + std::to_string(G.stride_w);
 }
 

@@ -132,8 +132,8 @@ template <class Body>
 void for_each_chunk(std::size_t batch, std::size_t chunk, std::size_t flops_per_image, Body&& body) {
     const std::size_t chunks = (batch + chunk - 1) / chunk;
     auto one = [&](std::size_t c) { body(c, c * chunk, std::min(chunk, batch - c * chunk)); };
-    const int threads =
-        chunks < 2 ? 1 : static_cast<int>(std::min<std::size_t>(chunks, parallel::threads_for(batch * flops_per_image / 2)));
+    const auto wanted = static_cast<std::size_t>(parallel::threads_for(batch * flops_per_image / 2));  // multiply-adds
+    const int threads = chunks < 2 ? 1 : static_cast<int>(std::min(chunks, wanted));
     if (threads <= 1) {
         for (std::size_t c = 0; c < chunks; ++c) one(c);
         return;
@@ -182,7 +182,8 @@ template <conv2d_geometry G> void im2col(std::size_t images, const float* x, flo
                         continue;
                     }
                     std::fill_n(dst, in.lo * C, 0.0f);
-                    std::copy_n(src + std::size_t(iw0 + std::ptrdiff_t(in.lo)) * C, (in.hi - in.lo) * C, dst + in.lo * C);
+                    const float* from = src + std::size_t(iw0 + std::ptrdiff_t(in.lo)) * C;
+                    std::copy_n(from, (in.hi - in.lo) * C, dst + in.lo * C);
                     std::fill_n(dst + in.hi * C, (KW - in.hi) * C, 0.0f);
                 }
             }
@@ -267,7 +268,8 @@ void small_patch_weights_block(std::size_t rows, const float* col, const float* 
 template <class Arch, std::size_t K, std::size_t F>
 void small_patch_weights(std::size_t rows, const float* col, const float* dz, float* dk, float* db) {
     constexpr std::size_t W = simd_ops<Arch>::width;
-    constexpr std::size_t fit = (vector_registers<Arch> - 4) / (K + 1);  // blocks of NV vectors: K·NV + NV + 2 registers
+    // Blocks of NV vectors take K·NV + NV + 2 registers.
+    constexpr std::size_t fit = (vector_registers<Arch> - 4) / (K + 1);
     constexpr std::size_t NV = std::max<std::size_t>(1, std::min<std::size_t>(fit, F / W));
     constexpr std::size_t blocks_end = F / (NV * W) * (NV * W), vectors_end = F / W * W;  // (constant trip counts)
     for (std::size_t f0 = 0; f0 < blocks_end; f0 += NV * W)
@@ -317,7 +319,8 @@ void conv2d_backward_data(std::size_t batch, const float* dz, const float* kerne
                                const std::size_t rows = images * P;
                                float* dxc = dx + first * G.input_size();
                                // dcol = dz · kernelᵀ: kernelᵀ (F, K) is the kernel read column-major.
-                               float* dcol = G.pointwise() ? dxc : detail::reserve(detail::conv_scratch().col, rows * K);
+                               float* dcol =
+                                   G.pointwise() ? dxc : detail::reserve(detail::conv_scratch().col, rows * K);
                                gemm<Arch, layout::row_major, layout::col_major, Linear, 0, K, F>(
                                    rows, K, F, dz + first * G.output_size(), F, kernel, F, dcol, K);
                                if constexpr (!G.pointwise()) detail::col2im<G, Arch>(images, dcol, dxc);

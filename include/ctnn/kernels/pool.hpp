@@ -79,7 +79,8 @@ template <pool2d_geometry G> void clear_gradient(float* dxb) {
         constexpr std::size_t covered_rows = G.out_height * G.pool_h, covered_cols = G.out_width * G.pool_w;
         if constexpr (covered_cols < G.width)
             for (std::size_t h = 0; h < covered_rows; ++h)
-                std::fill_n(dxb + (h * G.width + covered_cols) * G.channels, (G.width - covered_cols) * G.channels, 0.0f);
+                std::fill_n(dxb + (h * G.width + covered_cols) * G.channels, (G.width - covered_cols) * G.channels,
+                            0.0f);
         std::fill_n(dxb + covered_rows * G.width * G.channels, (G.height - covered_rows) * G.width * G.channels, 0.0f);
     }
 }
@@ -88,7 +89,8 @@ template <pool2d_geometry G> void clear_gradient(float* dxb) {
 
 // y = max over each window    x (B, H, W, C), y (B, OH, OW, C)
 // The first maximum wins (a later element replaces it only if greater), as the backward assumes.
-template <pool2d_geometry G, class Arch = simd_arch> void max_pool2d_forward(std::size_t batch, const float* x, float* y) {
+template <pool2d_geometry G, class Arch = simd_arch>
+void max_pool2d_forward(std::size_t batch, const float* x, float* y) {
     detail::for_each_image(batch, G.output_size() * G.window_size(), [=](std::size_t b) {
         const float* xb = x + b * G.input_size();
         float* yb = y + b * G.output_size();
