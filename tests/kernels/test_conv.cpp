@@ -206,7 +206,7 @@ TEST_CASE("conv2d_geometry.keras_output_sizes_and_padding") {
 
 // C in {1, 3, 32} x F in {1, 5, 32, 64}: every pair once, the kernel shape, stride and padding
 // varying across them; odd input sizes so strides and windows leave remainders.
-TEST_CASE("conv2d_forward.matches_naive") {
+TEST_CASE("conv2d.forward_and_backward_match_naive") {
     SUBCASE("one channel") {
         check_all<make_conv2d_geometry(7, 9, 1, 3, 3, 1, 1, 1, V), make_conv2d_geometry(7, 9, 1, 5, 3, 5, 2, 2, S),
                   make_conv2d_geometry(8, 7, 1, 3, 3, 32, 2, 1, V), make_conv2d_geometry(6, 9, 1, 3, 3, 64, 1, 1, S)>(
@@ -229,8 +229,7 @@ TEST_CASE("conv2d_forward.matches_naive") {
     }
 }
 
-// (The backward products are checked inside check_all above; these name the reference net's shapes.)
-TEST_CASE("conv2d_backward.matches_naive_on_the_reference_convnet") {
+TEST_CASE("conv2d.forward_and_backward_match_naive_on_the_reference_convnet") {
     check_all<mnist1, mnist2>({1, 7});
     check_all<mnist1>({33});  // several images per chunk, partial dk summed over the chunks
 }

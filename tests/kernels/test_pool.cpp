@@ -93,7 +93,7 @@ template <pool2d_geometry... Gs> void check_all(std::initializer_list<std::size_
 
 }  // namespace
 
-TEST_CASE("max_pool2d.matches_naive") {
+TEST_CASE("pool2d.max_and_average_match_naive") {
     SUBCASE("the reference convnet") { check_all<mnist1, mnist2>({1, 2, 7}); }
     SUBCASE("channels around the vector widths, windows and strides") {
         check_all<make_pool2d_geometry(6, 7, 1, 2, 2, 2, 2), make_pool2d_geometry(7, 7, 3, 3, 3, 2, 2),
@@ -102,8 +102,8 @@ TEST_CASE("max_pool2d.matches_naive") {
     }
 }
 
-// (average pooling is checked in the same sweep; this names it.)
-TEST_CASE("average_pool2d.matches_naive") {
+// Windows of 9 (a mean that is not a power-of-two division), overlapping or not.
+TEST_CASE("pool2d.max_and_average_match_naive_on_3x3_windows") {
     check_all<make_pool2d_geometry(6, 6, 5, 3, 3, 3, 3), make_pool2d_geometry(6, 5, 33, 3, 3, 1, 1)>({1, 7});
 }
 
