@@ -16,10 +16,12 @@
 
 #include "ctnn/activations.hpp"
 #include "ctnn/layers/activation.hpp"
+#include "ctnn/layers/conv2d.hpp"
 #include "ctnn/layers/dense.hpp"
 #include "ctnn/layers/dropout.hpp"
 #include "ctnn/layers/flatten.hpp"
 #include "ctnn/layers/input.hpp"
+#include "ctnn/layers/pooling2d.hpp"
 
 #include "ctnn/losses/losses.hpp"
 #include "ctnn/metrics/accuracy.hpp"
