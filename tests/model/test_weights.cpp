@@ -39,6 +39,40 @@ TEST_CASE("Weights.names_and_shapes_like_keras") {
     CHECK(w[3].name == "dense_1/bias");
 }
 
+// A convnet's kernels are rank 4 in Keras's layout (KH, KW, C, F); pooling and Flatten have no weights.
+struct SmallConvnet : Sequential<Input<8, 8, 1>, Conv2D<4, 3, 3, Relu>, MaxPooling2D<2, 2>, Conv2D<6, 2, 2, Relu>,
+                                 Flatten, Dense<24, 3, Softmax>> {};
+
+TEST_CASE("Weights.convnet_names_and_rank_4_shapes_like_keras_and_round_trip") {
+    auto a = compile<SmallConvnet>(optimizers::Adam{}, losses::CategoricalCrossentropy{});
+    auto b = compile<SmallConvnet>(optimizers::Adam{}, losses::CategoricalCrossentropy{});
+    a.initialize(1);
+    b.initialize(2);
+    const auto w = a.get_weights();
+    REQUIRE(w.size() == 6);
+    CHECK(w[0].name == "conv2d/kernel");
+    CHECK(w[0].shape == std::vector<std::size_t>{3, 3, 1, 4});
+    CHECK(w[1].shape == std::vector<std::size_t>{4});
+    CHECK(w[2].name == "conv2d_1/kernel");
+    CHECK(w[2].shape == std::vector<std::size_t>{2, 2, 4, 6});
+    CHECK(w[4].name == "dense/kernel");
+    CHECK(w[4].shape == std::vector<std::size_t>{24, 3});
+
+    const auto dir = temp_dir();
+    Matrix x = Matrix::from_shape({2, 64});
+    for (std::size_t k = 0; k < x.size(); ++k) x.data()[k] = static_cast<float>(k % 7) / 7.0f;
+    CHECK(a.predict(x) != b.predict(x));
+    a.save_weights(dir / "conv.npz");
+    b.load_weights(dir / "conv.npz");
+    CHECK(a.predict(x) == b.predict(x));
+    // A kernel of the right size but another rank-4 shape is refused by name and shape.
+    auto swapped = a.get_weights();
+    swapped[2].shape = {2, 2, 6, 4};
+    CHECK_THROWS_WITH_AS(b.set_weights(swapped), doctest::Contains("(2, 2, 6, 4), expected (2, 2, 4, 6)"),
+                         std::invalid_argument);
+    std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("Weights.save_load_round_trip") {
     const auto dir = temp_dir();
     auto a = make(1);

@@ -46,6 +46,7 @@ def fixture():
         "scalar": formula(5, 1).reshape(()),
         "rank3": formula(6, 24).reshape(2, 3, 4),
         "big": formula(7, 60000).reshape(300, 200),
+        "conv2d/kernel": formula(12, 72).reshape(3, 3, 2, 4),  # rank 4: Keras's (KH, KW, C, F)
         "special/bits": special,
     }
 

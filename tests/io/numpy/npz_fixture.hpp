@@ -34,6 +34,7 @@ inline std::vector<ctnn::io::NamedArray> arrays() {
         {"scalar", {}, formula(5, 1)},
         {"rank3", {2, 3, 4}, formula(6, 24)},
         {"big", {300, 200}, formula(7, 60000)},
+        {"conv2d/kernel", {3, 3, 2, 4}, formula(12, 72)},  // rank 4: Keras's (KH, KW, C, F)
     };
     std::vector<float> special;
     for (std::uint32_t bits : special_bits) special.push_back(std::bit_cast<float>(bits));
