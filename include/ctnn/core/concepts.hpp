@@ -1,5 +1,5 @@
-// ctnn/core/concepts.hpp — the contracts a layer, loss, optimizer and metric must meet, stated
-// once and built from small named pieces so a failed check names the missing piece.
+// ctnn/core/concepts.hpp — the contracts a layer, activation, loss, optimizer and metric must meet,
+// stated once and built from small named pieces so a failed check names the missing piece.
 //
 // A LAYER (see layers/dense.hpp for the model to copy) is a class with
 //   using input_shape = Shape<...>, output_shape = Shape<...>;   // one sample, channels last
@@ -21,6 +21,13 @@
 // Flatten, Conv2D<...>, MaxPooling2D<...>): it provides `template <class InputShape> using bind =
 // <the Layer for that input shape>`, and Sequential binds it. Input<Dims...> as the first entry of a
 // Sequential gives the first spec its shape.
+//
+// A LOSS (see losses/categorical_crossentropy.hpp) provides `name`, `sparse_targets` (true: one int32
+// class per sample; false: N floats), `target_type`, `sum<N>(B, p, t)` (Σ of per-sample losses) and
+// `gradient<N>(B, p, t, dp)` (of the MEAN loss w.r.t. the network output). Optionally
+// `fuses_with_softmax` and `softmax_gradient<N>` for the cheaper gradient through a softmax output.
+//
+// A CALLBACK's contract (its hooks) is in core/callback_policy.hpp.
 #pragma once
 
 #include <concepts>
@@ -95,6 +102,15 @@ concept Optimizer = std::copy_constructible<O> && requires(O& opt, Parameter& p,
     { opt.make_state(p) } -> std::same_as<typename O::State>;
     opt.begin_step();
     opt.update(p, state);
+};
+
+// A loss over N outputs per sample (target_type: float for N-wide rows, std::int32_t for labels).
+template <class L, std::size_t N>
+concept Loss = requires(const L& loss, const float* p, const typename L::target_type* t, float* dp) {
+    { L::name } -> std::convertible_to<std::string_view>;
+    { L::sparse_targets } -> std::convertible_to<bool>;
+    { loss.template sum<N>(std::size_t{}, p, t) } -> std::convertible_to<double>;
+    loss.template gradient<N>(std::size_t{}, p, t, dp);
 };
 
 }  // namespace ctnn
