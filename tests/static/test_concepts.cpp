@@ -44,6 +44,17 @@ static_assert(!Loss<metrics::Accuracy, 10>);  // a metric given where the loss b
 static_assert(Optimizer<optimizers::Adam> && Optimizer<optimizers::SGD> && Optimizer<optimizers::RMSprop>);
 static_assert(!Optimizer<losses::CategoricalCrossentropy>);  // arguments of compile() swapped
 
+// Metrics (CallbackPolicy's table is in tests/callbacks/test_callback.cpp).
+static_assert(Metric<metrics::Accuracy>);
+static_assert(!Metric<int>);                             // not a metric at all
+static_assert(!Metric<losses::CategoricalCrossentropy>);  // a loss given where a metric belongs
+static_assert(!Metric<optimizers::Adam>);                // an optimizer given where a metric belongs
+struct NamelessMetric {                                  // correct() but no name for the logs
+    template <std::size_t N, class LossT, class Target>
+    double correct(std::size_t, const float*, const Target*) const { return 0.0; }
+};
+static_assert(!Metric<NamelessMetric>);
+
 // Networks.
 struct Reference : Sequential<Dense<784, 1000, Relu>, Dense<1000, 500, Relu>, Dropout<0.9>, Dense<500, 10, Softmax>> {};
 static_assert(Reference::param_count == 1'290'510);

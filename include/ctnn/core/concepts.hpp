@@ -27,6 +27,12 @@
 // `gradient<N>(B, p, t, dp)` (of the MEAN loss w.r.t. the network output). Optionally
 // `fuses_with_softmax` and `softmax_gradient<N>` for the cheaper gradient through a softmax output.
 //
+// A METRIC (see metrics/accuracy.hpp) provides `name` (its key in logs and History) and
+//   template <std::size_t N, class LossT, class Target>
+//   double correct(std::size_t batch, const float* p, const Target* t) const;
+// the Σ over the batch of each sample's score, for p (B, N) and t the loss's targets (B, N floats,
+// or B int32 labels for a sparse loss); LossT is the compiled loss, for metrics resolved by it.
+//
 // A CALLBACK's contract (its hooks) is in core/callback_policy.hpp.
 #pragma once
 
@@ -111,6 +117,26 @@ concept Loss = requires(const L& loss, const float* p, const typename L::target_
     { L::sparse_targets } -> std::convertible_to<bool>;
     { loss.template sum<N>(std::size_t{}, p, t) } -> std::convertible_to<double>;
     loss.template gradient<N>(std::size_t{}, p, t, dp);
+};
+
+namespace detail {
+// The loss a Metric is probed with: a float-target loss no real metric can single out, so the check
+// asks only that `correct` accepts some compiled loss, not that it knows this one.
+struct metric_probe_loss {
+    static constexpr std::string_view name = "metric_probe_loss";
+    static constexpr bool sparse_targets = false;
+    using target_type = float;
+    template <std::size_t N> double sum(std::size_t, const float*, const float*) const { return 0.0; }
+    template <std::size_t N> void gradient(std::size_t, const float*, const float*, float*) const {}
+};
+}  // namespace detail
+
+// A metric: a name for the logs and a per-batch sum of scores (checked for float targets).
+template <class M>
+concept Metric = requires(const M& metric, const float* p, const float* t) {
+    { M::name } -> std::convertible_to<std::string_view>;
+    { metric.template correct<2, detail::metric_probe_loss, float>(std::size_t{}, p, t) }
+        -> std::convertible_to<double>;
 };
 
 }  // namespace ctnn

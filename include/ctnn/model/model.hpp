@@ -53,6 +53,9 @@ class Model final : public ModelInterface {
     static_assert(Loss<LossT, Net::output_size>,
                   "compile<Net>(optimizer, loss, metrics...): loss must be a loss policy such as "
                   "losses::CategoricalCrossentropy (see losses/losses.hpp for what a custom loss needs)");
+    static_assert((Metric<Metrics> && ...),
+                  "compile<Net>(optimizer, loss, metrics...): every metric must be a metric policy such as "
+                  "metrics::Accuracy (see core/concepts.hpp)");
 
 public:
     using network_type = Net;
