@@ -1,23 +1,13 @@
-// ctnn/callbacks/callback.hpp — callbacks as policies: any object with any subset of Keras's hooks.
-//
-// fit/evaluate/predict call, when the object has them (detected at compile time, so an absent
-// hook costs nothing):
-//   on_train_begin(logs)           on_train_end(logs)
-//   on_epoch_begin(epoch, logs)    on_epoch_end(epoch, logs)        epoch is 0-based
-//   on_train_batch_begin(batch, logs) / on_batch_begin(batch, logs)  (aliases, as in Keras)
-//   on_train_batch_end(batch, logs)   / on_batch_end(batch, logs)
-//   on_test_begin/end(logs), on_test_batch_begin/end(batch, logs)     (evaluate and in-fit validation)
-//   on_predict_begin/end(logs), on_predict_batch_begin/end(batch, logs)
-//   set_model(ModelInterface&), set_params(const FitParams&)
-// `logs` (const Logs&) may be left out of any hook's parameters, and so may the index.
-// Batch logs: loss, accuracy (running means over the epoch, as Keras), size (samples in the batch),
-// raw_loss, raw_accuracy (this batch alone). Epoch logs: loss, accuracy, val_loss, val_accuracy.
-// A callback stops training by setting `model.stop_training = true` on the ModelInterface it got.
+// ctnn/callbacks/callback.hpp — callbacks as policies: the hooks a callback may have and how they are
+// detected are in core/callback_policy.hpp (CallbackPolicy); here is how fit/evaluate/predict call
+// them (detail::call_on_*, CallbackList), and the Keras-style virtual Callback base class.
 #pragma once
 
 #include <cstddef>
 #include <tuple>
+#include <type_traits>
 
+#include "ctnn/core/callback_policy.hpp"
 #include "ctnn/core/logs.hpp"
 #include "ctnn/core/model_interface.hpp"
 
@@ -51,12 +41,9 @@ protected:
 
 namespace detail {
 
-// Calls cb.HOOK with (index, logs), (logs), (index) or () — whichever the callback declares.
+// call_HOOK(c, index, logs): calls c.HOOK with (index, logs), (logs), (index) or () — the first form the
+// callback declares (has_HOOK in core/callback_policy.hpp detects the same four); nothing if none.
 #define CTNN_DETAIL_DISPATCH_HOOK(hook)                                                               \
-    template <class C>                                                                                \
-    constexpr bool has_##hook = requires(C& c, std::size_t i, const Logs& l) { c.hook(i, l); } ||     \
-                                requires(C& c, const Logs& l) { c.hook(l); } ||                       \
-                                requires(C& c, std::size_t i) { c.hook(i); } || requires(C& c) { c.hook(); }; \
     template <class C> void call_##hook(C& c, [[maybe_unused]] std::size_t index, [[maybe_unused]] const Logs& logs) { \
         if constexpr (requires { c.hook(index, logs); }) c.hook(index, logs);                         \
         else if constexpr (requires { c.hook(logs); }) c.hook(logs);                                  \
@@ -83,16 +70,6 @@ CTNN_DETAIL_DISPATCH_HOOK(on_predict_batch_end)
 #undef CTNN_DETAIL_DISPATCH_HOOK
 
 }  // namespace detail
-
-// Which hooks a fit can call. A type with none of them is almost certainly a mistake.
-template <class C>
-concept CallbackPolicy =
-    detail::has_on_train_begin<C> || detail::has_on_train_end<C> || detail::has_on_epoch_begin<C> ||
-    detail::has_on_epoch_end<C> || detail::has_on_train_batch_begin<C> || detail::has_on_train_batch_end<C> ||
-    detail::has_on_batch_begin<C> || detail::has_on_batch_end<C> || detail::has_on_test_begin<C> ||
-    detail::has_on_test_end<C> || detail::has_on_test_batch_begin<C> || detail::has_on_test_batch_end<C> ||
-    detail::has_on_predict_begin<C> || detail::has_on_predict_end<C> || detail::has_on_predict_batch_begin<C> ||
-    detail::has_on_predict_batch_end<C>;
 
 // The callbacks of one fit/evaluate/predict call, held by reference; each event is a fold over them.
 template <class... Cs>
