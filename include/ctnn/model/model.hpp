@@ -52,7 +52,7 @@ template <class Net, Optimizer Opt, class LossT, class... Metrics>
 class Model final : public ModelInterface {
     static_assert(Loss<LossT, Net::output_size>,
                   "compile<Net>(optimizer, loss, metrics...): loss must be a loss policy such as "
-                  "losses::CategoricalCrossentropy (see losses/losses.hpp for what a custom loss needs)");
+                  "losses::CategoricalCrossentropy (see core/concepts.hpp for what a custom loss needs)");
     static_assert((Metric<Metrics> && ...),
                   "compile<Net>(optimizer, loss, metrics...): every metric must be a metric policy such as "
                   "metrics::Accuracy (see core/concepts.hpp)");
@@ -130,7 +130,7 @@ public:
                       "per sample for this loss, or ctnn::Labels (int32 class indices) for SparseCategoricalCrossentropy");
         static_assert((CallbackPolicy<std::remove_cvref_t<Callbacks>> && ...),
                       "fit(x, y, options, callbacks...): every callback needs at least one hook, e.g. "
-                      "void on_epoch_end(std::size_t epoch, const ctnn::Logs& logs) (see callbacks/callback.hpp)");
+                      "void on_epoch_end(std::size_t epoch, const ctnn::Logs& logs) (see core/callback_policy.hpp)");
         check_options(options);
         check_data("fit(x, y)", x, y);
 
