@@ -56,7 +56,8 @@ inline Matrix first_rows(const Matrix& x, std::size_t count) {
 }
 
 // `warmup_steps` steps at `batch` on the first rows, unshuffled (one fit call).
-template <class M> void warm_up(M& model, const Matrix& x, const Matrix& y, std::size_t batch, std::size_t warmup_steps) {
+template <class M>
+void warm_up(M& model, const Matrix& x, const Matrix& y, std::size_t batch, std::size_t warmup_steps) {
     const Slices warm = consecutive_batches(x, y, batch, 0, warmup_steps);
     model.fit(warm.x, warm.y, {.epochs = 1, .batch_size = batch, .shuffle = false, .verbose = 0});
 }

@@ -101,7 +101,8 @@ int main(int argc, char** argv) try {
     // A fixed number of steps at batch 128 and 32: one fit call per repeat over exactly those batches.
     std::vector<double> step_rates;
     for (std::size_t batch : step_batches)
-        step_rates.push_back(bench::samples_per_second(model, train.x, train.y, batch, step_warmup, step_timed, step_repeats));
+        step_rates.push_back(
+            bench::samples_per_second(model, train.x, train.y, batch, step_warmup, step_timed, step_repeats));
 
     // Batch-1 predict: one test image per call through model.predict (result matrix included).
     const double predict_seconds =

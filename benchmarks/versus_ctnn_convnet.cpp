@@ -93,8 +93,8 @@ int main(int argc, char** argv) try {
     const double epoch = bench::median(epoch_times);
     std::printf("{\"model\": \"convnet\", \"threads\": %d, \"epoch_seconds\": %.4f, ", bench::max_threads(), epoch);
     bench::print_json_array("epoch_seconds_all", epoch_times);
-    std::printf(", \"epoch_gflops\": %.2f, \"samples_per_s_128\": %.1f, \"samples_per_s_32\": %.1f, \"predict_us\": %.2f, "
-                "\"fma_peak_1t_gflops\": %.1f, \"fma_peak_2t_gflops\": %.1f, \"isa\": \"%s\"}\n",
+    std::printf(", \"epoch_gflops\": %.2f, \"samples_per_s_128\": %.1f, \"samples_per_s_32\": %.1f, "
+                "\"predict_us\": %.2f, \"fma_peak_1t_gflops\": %.1f, \"fma_peak_2t_gflops\": %.1f, \"isa\": \"%s\"}\n",
                 train_flop_per_sample * double(train_count) / epoch * 1e-9, step_rates[0], step_rates[1],
                 predict_seconds * 1e6, peak1, peak2, compiled_isa().c_str());
     return 0;
