@@ -1,14 +1,20 @@
-// ctnn/kernels/parallel.hpp — the kernels' OpenMP helpers: how many threads a call may use, how to
-// run a body on them, how to cut an output range into aligned parts (fixed, or claimed as the threads
-// go). Kernels split their OUTPUT among threads (never a sum), so every result has one summation
-// order whatever the thread count, and whichever thread computes it.
-// Without OpenMP (meson -Dopenmp=disabled) everything runs inline on the calling thread.
+// ctnn/kernels/parallel.hpp — the kernels' threading helpers: how many threads a call may use, how to
+// run a body on them (ctnn's own thread team, kernels/thread_team.hpp), how to cut an output range
+// into aligned parts (fixed, or claimed as the threads go). Kernels split their OUTPUT among threads
+// (never a sum), so every result has one summation order whatever the thread count, and whichever
+// thread computes it.
+// The thread count is OpenMP's (omp_get_max_threads(), so OMP_NUM_THREADS applies); without OpenMP
+// (meson -Dopenmp=disabled) every kernel runs inline on the calling thread.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <memory>
 #include <thread>
+#include <type_traits>
+
+#include "ctnn/kernels/thread_team.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -19,45 +25,52 @@ namespace ctnn::kernels::parallel {
 // Below this many multiply-adds a fork/join (a few µs) costs more than the second core saves.
 inline constexpr std::size_t min_work_per_thread = std::size_t{1} << 17;
 
-// Threads worth using for `work` multiply-adds: 1 inside an enclosing parallel region (never nest).
-inline int threads_for(std::size_t work) noexcept {
+// Whether the calling thread is inside a parallel job (ctnn's, or the user's OpenMP region): kernels
+// called there run on that thread alone (never nest).
+inline bool nested() noexcept {
 #ifdef _OPENMP
-    if (omp_in_parallel()) return 1;
-    const auto by_work = static_cast<int>(std::max<std::size_t>(1, work / min_work_per_thread));
-    return std::max(1, std::min(omp_get_max_threads(), by_work));
+    if (omp_in_parallel()) return true;
+#endif
+    return team_detail::inside_job;
+}
+
+// The threads a kernel may use: OpenMP's count (OMP_NUM_THREADS, omp_set_num_threads), 1 without
+// OpenMP or when nested.
+inline int max_threads() noexcept {
+#ifdef _OPENMP
+    return nested() ? 1 : std::max(1, omp_get_max_threads());
 #else
-    (void)work;
     return 1;
 #endif
 }
 
-// Runs body(thread, threads) once per thread of a team of at most `threads` (inline when 1).
-// The body must use the `threads` it is given: OpenMP may grant fewer than asked.
+// Threads worth using for `work` multiply-adds.
+inline int threads_for(std::size_t work) noexcept {
+    const auto by_work = static_cast<int>(std::min<std::size_t>(1024, std::max<std::size_t>(1, work / min_work_per_thread)));
+    return std::min(max_threads(), by_work);
+}
+
+// Runs body(thread, threads) once per thread of a team of at most `threads` (inline when 1), the
+// calling thread being thread 0. The body must use the `threads` it is given: fewer may be granted
+// than asked (1 when nested, or when another thread of the program has the team). It must not throw:
+// on more than one thread an exception ends the program (std::terminate).
 template <class Body> void run(int threads, Body&& body) {
-#ifdef _OPENMP
     if (threads > 1) {
-#pragma omp parallel num_threads(threads)
-        body(omp_get_thread_num(), omp_get_num_threads());
-        return;
+        if (team_detail::team* team = team_detail::acquire()) {
+            using body_type = std::remove_reference_t<Body>;
+            team->execute(
+                threads,
+                [](void* b, int t, int nt) noexcept { (*static_cast<body_type*>(b))(t, nt); },
+                const_cast<void*>(static_cast<const void*>(std::addressof(body))));
+            team->release();
+            return;
+        }
     }
-#endif
-    (void)threads;
     body(0, 1);
 }
 
-// The spin-wait hint: x86's pause; on AArch64 isb, which stalls the core briefly where yield is a
-// no-op on most cores (Rust's spin_loop made the same choice); nothing elsewhere.
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("isb" ::: "memory");
-#endif
-}
-
 // A barrier for the `threads` threads of one `run`: waiters spin briefly (arrivals inside a kernel
-// are close together), then yield. OpenMP's own barrier follows OMP_WAIT_POLICY, and PASSIVE (the
-// setting a shared machine needs) makes each one a sleep and a wake-up in the kernel.
+// are close together), then yield.
 class spin_barrier {
 public:
     explicit spin_barrier(int threads) noexcept : threads_(threads) {}
