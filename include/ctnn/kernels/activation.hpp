@@ -56,8 +56,9 @@ inline void activation_forward(std::size_t batch, const float* x, float* y) {
             for (std::size_t r = 0; r < batch; ++r) detail::softmax_row<N, Arch>(x + r * N, y + r * N);
             return;
         }
-        CTNN_OMP_PARALLEL_FOR()
-        for (std::size_t r = 0; r < batch; ++r) detail::softmax_row<N, Arch>(x + r * N, y + r * N);
+        detail::parallel_parts(batch, 1, [&](std::size_t first, std::size_t last) {
+            for (std::size_t r = first; r < last; ++r) detail::softmax_row<N, Arch>(x + r * N, y + r * N);
+        });
     }
 }
 
@@ -75,8 +76,9 @@ inline void activation_backward(std::size_t batch, const float* y, float* dy) {
             for (std::size_t r = 0; r < batch; ++r) detail::softmax_backward_row<N, Arch>(y + r * N, dy + r * N);
             return;
         }
-        CTNN_OMP_PARALLEL_FOR()
-        for (std::size_t r = 0; r < batch; ++r) detail::softmax_backward_row<N, Arch>(y + r * N, dy + r * N);
+        detail::parallel_parts(batch, 1, [&](std::size_t first, std::size_t last) {
+            for (std::size_t r = first; r < last; ++r) detail::softmax_backward_row<N, Arch>(y + r * N, dy + r * N);
+        });
     }
 }
 

@@ -38,21 +38,32 @@ template <class RowValue> inline double sum_rows(std::size_t batch, std::size_t 
         return total;
     }
     std::vector<double> per_row(batch);  // (B)
-    CTNN_OMP_PARALLEL_FOR()
-    for (std::size_t r = 0; r < batch; ++r) per_row[r] = row_value(r);
+    parallel_parts(batch, 1, [&](std::size_t first, std::size_t last) {
+        for (std::size_t r = first; r < last; ++r) per_row[r] = row_value(r);
+    });
     for (double v : per_row) total += v;
     return total;
 }
 
-// Number of rows r in [0, batch) with matches(r); integer counts are exact in any order.
+// Number of rows r in [0, batch) with matches(r): each thread counts its rows, the counts are added
+// in thread order (integers: exact in any order anyway).
 template <class Matches> inline std::size_t count_rows(std::size_t batch, std::size_t work, Matches matches) {
     std::size_t count = 0;
     if (!worth_threads(work)) {
         for (std::size_t r = 0; r < batch; ++r) count += matches(r) ? 1 : 0;
         return count;
     }
-    CTNN_OMP_PARALLEL_FOR(reduction(+ : count))
-    for (std::size_t r = 0; r < batch; ++r) count += matches(r) ? 1 : 0;
+    struct alignas(64) partial {  // one cache line per thread
+        std::size_t count = 0;
+    };
+    std::vector<partial> per_thread(static_cast<std::size_t>(parallel::max_threads()));
+    parallel::run(static_cast<int>(per_thread.size()), [&](int t, int nt) {
+        const parallel::range rows = parallel::split(batch, nt, t, 1);
+        std::size_t mine = 0;
+        for (std::size_t r = rows.begin; r < rows.end; ++r) mine += matches(r) ? 1 : 0;
+        per_thread[static_cast<std::size_t>(t)].count = mine;
+    });
+    for (const partial& p : per_thread) count += p.count;
     return count;
 }
 

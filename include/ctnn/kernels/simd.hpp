@@ -1,6 +1,6 @@
 // ctnn/kernels/simd.hpp — the small SIMD toolkit shared by the elementwise kernels: the batch type,
 // one loop helper that runs the same body on an xsimd batch (vector body) and on a float (scalar
-// tail), and the OpenMP switch. Not a general SIMD layer: only what the kernels in kernels/ need.
+// tail), and the switch to threads. Not a general SIMD layer: only what the kernels in kernels/ need.
 //
 // Every helper is a template on the xsimd arch (kernels/arch.hpp): a kernel instantiated for
 // xsimd::sse2 in a translation unit compiled for AVX-512 runs SSE2 code, which is how the tests check
@@ -15,15 +15,12 @@
 #include "ctnn/detail/simd_headers.hpp"
 
 #include "ctnn/kernels/arch.hpp"
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
+#include "ctnn/kernels/parallel.hpp"
 
-// `#pragma omp` through a macro, so builds without -fopenmp neither warn (-Wunknown-pragmas is an
-// error here) nor change results: every parallel loop has a static schedule over fixed chunks.
-// Extra clauses go in the argument: CTNN_OMP_PARALLEL_FOR(reduction(+ : count)). Callers branch to
-// a plain loop below the size threshold rather than use an `if` clause: a parallel region that
-// runs on one thread still costs about a microsecond in libgomp.
+// `#pragma omp` through a macro, so builds without -fopenmp do not warn (-Wunknown-pragmas is an
+// error here). ctnn's own loops no longer use it: they run on parallel::run's thread team (one team
+// for every kernel, which stays awake between consecutive calls); it remains for code outside the
+// kernels. Extra clauses go in the argument: CTNN_OMP_PARALLEL_FOR(reduction(+ : count)).
 #ifndef CTNN_PRAGMA
 #define CTNN_PRAGMA(x) _Pragma(#x)
 #endif
@@ -38,17 +35,22 @@ namespace ctnn::kernels::detail {
 // Below this many elements a kernel stays on one thread: forking costs more than it saves (a
 // 1000x10 softmax, a 32-row loss). Above it, two cores help on an idle machine; on an oversubscribed
 // one every fork may wait a scheduler slice for its second thread, so there run with
-// OMP_NUM_THREADS=1 (or at least OMP_WAIT_POLICY=passive).
+// OMP_NUM_THREADS=1.
 inline constexpr std::size_t parallel_threshold = std::size_t{1} << 16;
-// Whether a loop over `work` elements should fork: large enough, more than one thread allowed
-// (OMP_NUM_THREADS=1 skips the region entirely), and not already inside a parallel region.
+// Whether a loop over `work` elements should use threads: large enough, more than one thread allowed
+// (OMP_NUM_THREADS=1 never forks), and not already inside a parallel job.
 inline bool worth_threads(std::size_t work) noexcept {
-#if defined(_OPENMP)
-    return work > parallel_threshold && omp_get_max_threads() > 1 && !omp_in_parallel();
-#else
-    (void)work;
-    return false;
-#endif
+    return work > parallel_threshold && parallel::max_threads() > 1;
+}
+
+// Runs body(begin, end) over consecutive parts of [0, n) on the threads, one part per thread, the
+// parts' boundaries on multiples of `grain` (inline when 1 thread is granted). What OpenMP's
+// `parallel for schedule(static)` did over n / grain chunks.
+template <class Body> inline void parallel_parts(std::size_t n, std::size_t grain, Body&& body) {
+    parallel::run(parallel::max_threads(), [&](int t, int nt) {
+        const parallel::range part = parallel::split(n, nt, t, grain);
+        if (part.begin < part.end) body(part.begin, part.end);
+    });
 }
 // Elementwise loops are cut into chunks of this many elements (a multiple of every batch size), so
 // the split and hence the results never depend on the number of threads.
@@ -164,19 +166,16 @@ template <class Arch, class Body> inline void simd_for(std::size_t begin, std::s
     }
 }
 
-// simd_for over [0, n) in fixed chunks, spread over the OpenMP threads when n is large.
+// simd_for over [0, n) in fixed chunks, spread over the threads when n is large.
 // Only for bodies whose steps are independent (elementwise maps, per-parameter updates).
 template <class Arch, class Body> inline void simd_for_parallel(std::size_t n, Body body) {
     if (!worth_threads(n)) {
         simd_for<Arch>(0, n, body);
         return;
     }
-    const std::size_t chunks = (n + parallel_chunk - 1) / parallel_chunk;
-    CTNN_OMP_PARALLEL_FOR()
-    for (std::size_t c = 0; c < chunks; ++c) {
-        const std::size_t begin = c * parallel_chunk;
-        simd_for<Arch>(begin, std::min(n, begin + parallel_chunk), body);
-    }
+    parallel_parts(n, parallel_chunk, [&](std::size_t begin, std::size_t end) {
+        for (; begin < end; begin += parallel_chunk) simd_for<Arch>(begin, std::min(end, begin + parallel_chunk), body);
+    });
 }
 
 }  // namespace ctnn::kernels::detail
