@@ -12,10 +12,10 @@
 //   spin window   CTNN_SPIN_US=<microseconds> if set (0: sleep as soon as a job is done, libgomp's
 //                 PASSIVE); otherwise 200 ms with OMP_WAIT_POLICY=ACTIVE (the KMP_BLOCKTIME default of
 //                 Intel's OpenMP, oneDNN and MKL), else 200 µs. Read once, when the team is created.
-//                 When the scheduler has preempted a worker (other programs want the cores: its
-//                 involuntary context switches, looked at once a millisecond) the team does not spin
-//                 for the next 20 ms; a caller whose workers have not all picked its job up sleeps
-//                 instead of spinning. On a busy machine threads that sleep are woken promptly by the
+//                 Except with ACTIVE: when the scheduler has preempted a worker twice within 10 ms
+//                 (other programs want the cores: its involuntary context switches, looked at once a
+//                 millisecond), the team does not spin for the next 20 ms; a caller whose workers
+//                 have not all picked its job up sleeps instead of spinning. On a busy machine threads that sleep are woken promptly by the
 //                 scheduler, threads that spin wait for a time slice.
 //   wake-up       each worker has its own mailbox (a job sequence number on its own cache line); the
 //                 caller bumps the mailboxes of the threads it uses and makes a futex call
@@ -90,6 +90,11 @@ inline bool equals_ignoring_case(const char* text, const char* lower) noexcept {
     return *text == *lower;
 }
 
+inline bool active_wait_policy() noexcept {
+    const char* policy = std::getenv("OMP_WAIT_POLICY");
+    return policy && equals_ignoring_case(policy, "active");
+}
+
 // The window from the environment (see the top of this file); an unreadable CTNN_SPIN_US is ignored.
 inline std::chrono::nanoseconds spin_window_from_environment() noexcept {
     if (const char* us = std::getenv("CTNN_SPIN_US"); us && *us) {
@@ -99,9 +104,7 @@ inline std::chrono::nanoseconds spin_window_from_environment() noexcept {
         if (errno == 0 && *end == '\0' && us[0] != '-' && value <= 60'000'000ULL)
             return std::chrono::microseconds(static_cast<long long>(value));
     }
-    if (const char* policy = std::getenv("OMP_WAIT_POLICY"); policy && equals_ignoring_case(policy, "active"))
-        return active_spin;
-    return default_spin;
+    return active_wait_policy() ? active_spin : default_spin;
 }
 
 // Involuntary context switches of the calling thread so far (the scheduler took its core away for
@@ -179,7 +182,8 @@ class team {
 public:
     using job_function = void (*)(void* body, int thread, int threads) noexcept;
 
-    explicit team(std::chrono::nanoseconds spin) noexcept : spin_(spin) {}
+    // back_off: stop spinning for a while when the machine is busy (not with OMP_WAIT_POLICY=ACTIVE).
+    team(std::chrono::nanoseconds spin, bool back_off) noexcept : spin_(spin), back_off_(back_off) {}
     team(const team&) = delete;
     team& operator=(const team&) = delete;
     ~team() = default;  // only after stop(), or never (a parent's team in a forked child)
@@ -272,19 +276,23 @@ private:
         inside_job = true;
         std::uint32_t seen = 0;
         long switches = involuntary_switches();
-        clock::time_point next_look = clock::now();
+        clock::time_point next_look = clock::now(), last_preempted{};
         for (;;) {
             // At most once a millisecond: was this worker preempted since the last look? Then the
             // machine is busy, and the team sleeps between jobs for a while.
             const clock::time_point time = clock::now();
-            if (time >= next_look) {
+            if (back_off_ && time >= next_look) {
                 const long now_switches = involuntary_switches();
-                if (now_switches != switches) spin_again_at_.store(time + busy_machine_pause, std::memory_order_relaxed);
+                if (now_switches != switches) {  // two preemptions within 10 ms: a busy machine
+                    if (time - last_preempted < std::chrono::milliseconds(10))
+                        spin_again_at_.store(time + busy_machine_pause, std::memory_order_relaxed);
+                    last_preempted = time;
+                }
                 switches = now_switches;
                 next_look = time + std::chrono::milliseconds(1);
             }
             bool descheduled = false;
-            seen = await_change(box.sequence, seen, box.sleeping, window(time), &descheduled);
+            seen = await_change(box.sequence, seen, box.sleeping, window(time), back_off_ ? &descheduled : nullptr);
             if (descheduled) spin_again_at_.store(clock::now() + busy_machine_pause, std::memory_order_relaxed);
             if (stopping_.load(std::memory_order_relaxed)) return;
             started_.fetch_add(1, std::memory_order_relaxed);
@@ -294,6 +302,7 @@ private:
     }
 
     std::chrono::nanoseconds spin_;
+    bool back_off_;
     alignas(128) std::atomic<bool> busy_{false};
     // The job: written by the caller before it bumps the mailboxes, read by the workers after.
     job_function job_ = nullptr;
@@ -354,7 +363,7 @@ struct closer {
 inline team* create_team() noexcept {
     static closer at_exit;  // registered before the team can have a worker
     if (the_registry.closed.load(std::memory_order_acquire)) return nullptr;
-    team* fresh = new (std::nothrow) team(spin_window_from_environment());
+    team* fresh = new (std::nothrow) team(spin_window_from_environment(), !active_wait_policy());
     if (!fresh) return nullptr;
     team* expected = nullptr;
     if (!the_registry.current.compare_exchange_strong(expected, fresh, std::memory_order_acq_rel)) {
