@@ -29,20 +29,15 @@ import time
 
 import numpy as np
 
-from pytorch_mlp import DEFAULT_DATA, blas_library, read_idx, train_step
+from pytorch_mlp import DEFAULT_DATA, blas_library, measure_predict, measure_steps, read_idx, train_step
 
 # The protocol, shared with versus_ctnn_convnet.cpp (keep the two in step).
 BATCH = 128                 # Keras's example; the epoch and the full run
 VALIDATION_SPLIT = 0.1      # the last 6,000 of the 60,000 training images
 EPOCH_WARMUP_STEPS = 5
 EPOCH_REPEATS = 3           # whole shuffled 54,000-sample epochs (422 steps, the last of 112 samples)
-STEP_BATCHES = (128, 32)
-STEP_WARMUP = 10
-STEP_TIMED = 100
-STEP_REPEATS = 3
-LATENCY_WARMUP = 100
-LATENCY_CALLS = 1000
-LATENCY_REPEATS = 5
+STEP_WARMUP = 10            # steps at batch 128 and 32 (their repeats, and the batch-1 predict
+STEP_TIMED = 100            # protocol: pytorch_mlp.measure_steps / measure_predict)
 
 # FLOPs of one training step per sample (a multiply-add = 2; pooling, ReLU, Adam not counted):
 # forward: conv1 26·26·32·(3·3·1), conv2 11·11·64·(3·3·32), dense 1600·10 multiply-adds;
@@ -118,34 +113,8 @@ def speed(args):
     result["epoch_seconds_all"] = epoch_times
     result["epoch_gflops"] = TRAIN_FLOP_PER_SAMPLE * x.shape[0] / result["epoch_seconds"] * 1e-9
 
-    # Fixed number of steps at batch 128 and 32, on consecutive slices of the training set.
-    for batch in STEP_BATCHES:
-        def run(steps, offset=0):
-            for s in range(steps):
-                first = ((offset + s) * batch) % (x.shape[0] - batch)
-                loss, right = train_step(torch, model, optimizer, loss_fn, x[first:first + batch], y[first:first + batch])
-                float(loss), int(right)
-        run(STEP_WARMUP)
-        rates = []
-        for r in range(STEP_REPEATS):
-            start = time.perf_counter()
-            run(STEP_TIMED, STEP_WARMUP + r * STEP_TIMED)
-            rates.append(STEP_TIMED * batch / (time.perf_counter() - start))
-        result[f"samples_per_s_{batch}"] = statistics.median(rates)
-
-    # Batch-1 predict: class probabilities of one test image, inference mode (no dropout, no autograd).
-    model.eval()
-    xt = torch.from_numpy(xte)
-    with torch.inference_mode():
-        for i in range(LATENCY_WARMUP):
-            torch.softmax(model(xt[i:i + 1]), 1)
-        per_call = []
-        for r in range(LATENCY_REPEATS):
-            start = time.perf_counter()
-            for i in range(LATENCY_CALLS):
-                torch.softmax(model(xt[i:i + 1]), 1)
-            per_call.append((time.perf_counter() - start) / LATENCY_CALLS)
-    result["predict_us"] = statistics.median(per_call) * 1e6
+    measure_steps(torch, model, optimizer, loss_fn, x, y, result, STEP_WARMUP, STEP_TIMED)
+    measure_predict(torch, model, xte, result)
     json.dump(result, sys.stdout)
     print()
 

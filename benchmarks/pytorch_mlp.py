@@ -103,6 +103,41 @@ def blas_library():
     return "unknown"
 
 
+def measure_steps(torch, model, optimizer, loss_fn, x, y, result, warmup, timed):
+    """samples/s of a fixed number of steps at batch 128 and 32, on consecutive slices of the training set
+    (the median of STEP_REPEATS), into result["samples_per_s_<batch>"]."""
+    for batch in STEP_BATCHES:
+        def run(steps, offset=0):
+            for s in range(steps):
+                first = ((offset + s) * batch) % (x.shape[0] - batch)
+                loss, right = train_step(torch, model, optimizer, loss_fn, x[first:first + batch], y[first:first + batch])
+                float(loss), int(right)
+        run(warmup)
+        rates = []
+        for r in range(STEP_REPEATS):
+            start = time.perf_counter()
+            run(timed, warmup + r * timed)
+            rates.append(timed * batch / (time.perf_counter() - start))
+        result[f"samples_per_s_{batch}"] = statistics.median(rates)
+
+
+def measure_predict(torch, model, xte, result):
+    """Batch-1 predict: class probabilities of one test image, inference mode (no dropout, no autograd);
+    the median per-call time in µs into result["predict_us"]. Leaves the model in eval mode."""
+    model.eval()
+    xt = torch.from_numpy(xte)
+    with torch.inference_mode():
+        for i in range(LATENCY_WARMUP):
+            torch.softmax(model(xt[i:i + 1]), 1)
+        per_call = []
+        for r in range(LATENCY_REPEATS):
+            start = time.perf_counter()
+            for i in range(LATENCY_CALLS):
+                torch.softmax(model(xt[i:i + 1]), 1)
+            per_call.append((time.perf_counter() - start) / LATENCY_CALLS)
+    result["predict_us"] = statistics.median(per_call) * 1e6
+
+
 def speed(args):
     import torch
     torch.set_num_threads(args.threads)
@@ -132,34 +167,8 @@ def speed(args):
     result["epoch_seconds"] = statistics.median(epoch_times)
     result["epoch_seconds_all"] = epoch_times
 
-    # Fixed number of steps at batch 128 and 32, on consecutive slices of the training set.
-    for batch in STEP_BATCHES:
-        def run(steps, offset=0):
-            for s in range(steps):
-                first = ((offset + s) * batch) % (x.shape[0] - batch)
-                loss, right = train_step(torch, model, optimizer, loss_fn, x[first:first + batch], y[first:first + batch])
-                float(loss), int(right)
-        run(STEP_WARMUP)
-        rates = []
-        for r in range(STEP_REPEATS):
-            start = time.perf_counter()
-            run(STEP_TIMED, STEP_WARMUP + r * STEP_TIMED)
-            rates.append(STEP_TIMED * batch / (time.perf_counter() - start))
-        result[f"samples_per_s_{batch}"] = statistics.median(rates)
-
-    # Batch-1 predict: class probabilities of one test image, inference mode (no dropout, no autograd).
-    model.eval()
-    xt = torch.from_numpy(xte)
-    with torch.inference_mode():
-        for i in range(LATENCY_WARMUP):
-            torch.softmax(model(xt[i:i + 1]), 1)
-        per_call = []
-        for r in range(LATENCY_REPEATS):
-            start = time.perf_counter()
-            for i in range(LATENCY_CALLS):
-                torch.softmax(model(xt[i:i + 1]), 1)
-            per_call.append((time.perf_counter() - start) / LATENCY_CALLS)
-    result["predict_us"] = statistics.median(per_call) * 1e6
+    measure_steps(torch, model, optimizer, loss_fn, x, y, result, STEP_WARMUP, STEP_TIMED)
+    measure_predict(torch, model, xte, result)
 
     # The six large GEMMs of a batch-1000 step (forward, backward-data, backward-weights of the first two
     # layers), through torch.mm on contiguous operands as nn.Linear and autograd issue them.
