@@ -29,7 +29,8 @@ import time
 
 import numpy as np
 
-from pytorch_mlp import DEFAULT_DATA, blas_library, measure_predict, measure_steps, read_idx, train_step
+from pytorch_mlp import (DEFAULT_DATA, blas_library, evaluate_in_batches, measure_predict, measure_steps, read_idx,
+                         train_step)
 
 # The protocol, shared with versus_ctnn_convnet.cpp (keep the two in step).
 BATCH = 128                 # Keras's example; the epoch and the full run
@@ -130,16 +131,7 @@ def full(args):
     generator = torch.Generator().manual_seed(args.seed)
 
     def evaluate(xs, ys):
-        model.eval()
-        loss_sum, correct = 0.0, 0
-        with torch.inference_mode():
-            for first in range(0, len(xs), BATCH):
-                xb, yb = torch.from_numpy(xs[first:first + BATCH]), torch.from_numpy(ys[first:first + BATCH])
-                logits = model(xb)
-                loss_sum += float(torch.nn.functional.cross_entropy(logits, yb, reduction="sum"))
-                correct += int((logits.argmax(1) == yb).sum())
-        model.train()
-        return loss_sum / len(xs), correct / len(xs)
+        return evaluate_in_batches(torch, model, xs, ys, BATCH)
 
     start = time.perf_counter()
     history = []

@@ -138,6 +138,21 @@ def measure_predict(torch, model, xte, result):
     result["predict_us"] = statistics.median(per_call) * 1e6
 
 
+def evaluate_in_batches(torch, model, xs, ys, batch):
+    """Mean cross-entropy and accuracy of the numpy arrays xs, ys, in batches, in inference mode (no dropout);
+    leaves the model in training mode."""
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    with torch.inference_mode():
+        for first in range(0, len(xs), batch):
+            xb, yb = torch.from_numpy(xs[first:first + batch]), torch.from_numpy(ys[first:first + batch])
+            logits = model(xb)
+            loss_sum += float(torch.nn.functional.cross_entropy(logits, yb, reduction="sum"))
+            correct += int((logits.argmax(1) == yb).sum())
+    model.train()
+    return loss_sum / len(xs), correct / len(xs)
+
+
 def speed(args):
     import torch
     torch.set_num_threads(args.threads)
@@ -203,16 +218,7 @@ def full(args):
     generator = torch.Generator().manual_seed(args.seed)
 
     def evaluate(xs, ys):
-        model.eval()
-        loss_sum, correct = 0.0, 0
-        with torch.inference_mode():
-            for first in range(0, len(xs), EPOCH_BATCH):
-                xb, yb = torch.from_numpy(xs[first:first + EPOCH_BATCH]), torch.from_numpy(ys[first:first + EPOCH_BATCH])
-                logits = model(xb)
-                loss_sum += float(torch.nn.functional.cross_entropy(logits, yb, reduction="sum"))
-                correct += int((logits.argmax(1) == yb).sum())
-        model.train()
-        return loss_sum / len(xs), correct / len(xs)
+        return evaluate_in_batches(torch, model, xs, ys, EPOCH_BATCH)
 
     start = time.perf_counter()
     history = []
