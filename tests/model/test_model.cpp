@@ -176,7 +176,7 @@ TEST_CASE("Model.rejects_bad_arguments_with_clear_messages") {
     };
     const Matrix wrong_cols = Matrix::from_shape({10, 5});
     CHECK(message([&] { model.fit(wrong_cols, data.y, {.verbose = 0}); }) ==
-          "fit(x, y): x has 5 columns, expected 4 (the input size of the network's first layer)");
+          "fit(x, y): x has 5 columns, expected 4 (one sample of the network's input shape (None, 4), one row per sample)");
     const Matrix fewer_rows = xt::view(data.y, xt::range(0, 9), xt::all());
     CHECK(message([&] { model.fit(data.x, fewer_rows, {.verbose = 0}); }) ==
           "fit(x, y): x has 10 rows but y has 9; expected one target per sample");

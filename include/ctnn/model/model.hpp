@@ -456,7 +456,8 @@ private:
         if (x.shape(0) == 0) throw std::invalid_argument(where + ": x is empty (0 samples); expected at least one row");
         if (x.shape(1) != input_size)
             throw std::invalid_argument(where + ": x has " + std::to_string(x.shape(1)) + " columns, expected " +
-                                        std::to_string(input_size) + " (the input size of the network's first layer)");
+                                        std::to_string(input_size) + " (one sample of the network's input shape " +
+                                        batch_shape_text<typename Net::input_shape>() + ", one row per sample)");
     }
     static void check_data(const std::string& where, const Matrix& x, const targets_container& y) {
         check_inputs(where, x);
