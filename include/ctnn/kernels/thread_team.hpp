@@ -4,8 +4,8 @@
 //
 // Why not `#pragma omp parallel`: with OMP_WAIT_POLICY=PASSIVE (what a machine shared with other work
 // needs) libgomp puts its workers to sleep as soon as a region ends, so every kernel call pays a
-// futex wake-up of each worker (a batch-1 predict of three layers: 120 µs on two threads, 54 µs on
-// one); with ACTIVE they spin forever and an idle program keeps every core busy. These workers spin
+// futex wake-up of each worker (a two-thread batch-1 predict was slower than a one-thread one; figures
+// in benchmarks/README.md); with ACTIVE they spin forever and an idle program keeps every core busy. These workers spin
 // for a bounded window after each job, then sleep: back-to-back kernels find them awake, an idle
 // program costs no CPU once the window has passed.
 //
@@ -15,8 +15,8 @@
 //                 Except with ACTIVE: when the scheduler has preempted a worker twice within 10 ms
 //                 (other programs want the cores: its involuntary context switches, looked at once a
 //                 millisecond), the team does not spin for the next 20 ms; a caller whose workers
-//                 have not all picked its job up sleeps instead of spinning. On a busy machine threads that sleep are woken promptly by the
-//                 scheduler, threads that spin wait for a time slice.
+//                 have not all picked its job up sleeps instead of spinning. On a busy machine threads
+//                 that sleep are woken promptly by the scheduler, threads that spin wait for a time slice.
 //   wake-up       each worker has its own mailbox (a job sequence number on its own cache line); the
 //                 caller bumps the mailboxes of the threads it uses and makes a futex call
 //                 (FUTEX_WAKE) only for a worker that went to sleep.
@@ -156,7 +156,7 @@ T await_change(const std::atomic<T>& word, T seen, std::atomic<bool>& sleeping, 
             cpu_relax();
             now = word.load(std::memory_order_acquire);
             if (now != seen) return now;
-            if (spins % 16 == 0) {  // 16 pauses: about 0.5 µs on Zen 5, 2 µs on Skylake
+            if (spins % 16 == 0) {  // read the clock every few pauses, not every one (a pause is short)
                 const clock::time_point time = clock::now();
                 if (time - last > descheduled_gap) {
                     if (descheduled) *descheduled = true;
