@@ -1,0 +1,130 @@
+// examples/mnist_mlp_mpi.cpp — the reference network of mnist_mlp.cpp, trained data-parallel over MPI.
+//
+// Goal:    the same 784-1000-500-10 MLP, the same History and `score = [loss, accuracy]` line, but
+//          every global batch is split across the ranks of MPI_COMM_WORLD. With the default
+//          deterministic reduction the weights are bit-identical at any number of ranks (same seed,
+//          batch size and shard count), so `--save-weights` writes the same file from 1, 2 or 4 ranks.
+// Data:    as mnist_mlp: any directory with the four MNIST IDX files; every rank loads all of it.
+// Run:     mpirun -np 2 build/examples/mnist_mlp_mpi [--data DIR] [--epochs 10] [--batch-size 1000]
+//              [--validation-size 5000] [--seed 0] [--save-weights PATH] [--shards 8]
+//              [--reduction deterministic|allreduce|none] [--train-size 0] [--verbose 1] [--timing 0]
+//          (as root add --allow-run-as-root to mpirun; --oversubscribe for more ranks than cores).
+//          --reduction none is plain fit in one process (mnist_mlp), for comparisons; --train-size N
+//          trains on the first N training images (0: all 55,000); --timing 1 prints each epoch's
+//          training time (batches only, validation excluded) as `epoch_seconds = [...]`.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <xtensor/xview.hpp>
+
+#include <ctnn/ctnn.hpp>
+#include <ctnn/datasets/mnist.hpp>
+#include <ctnn/distributed/distributed.hpp>
+
+#include "cli.hpp"
+
+using namespace ctnn;
+
+// The network of mnist_mlp.cpp, unchanged: data parallelism is an option of fit, not of the type.
+struct MnistMlp : Sequential<Dense<784, 1000, Relu>,   // (B, 784)  -> (B, 1000)
+                             Dense<1000, 500, Relu>,   // (B, 1000) -> (B, 500)
+                             Dropout<0.9>,             // (B, 500)  -> (B, 500)
+                             Dense<500, 10, Softmax>>  // (B, 500)  -> (B, 10) class probabilities
+{};
+static_assert(MnistMlp::param_count == 1'290'510);
+
+// Wall time of each epoch's batches, from the first batch's start to the last batch's end, so the
+// validation pass does not blur a comparison of training steps. Runs on every rank (no `ranks`).
+struct EpochTimer {
+    using clock = std::chrono::steady_clock;
+    clock::time_point start, last;
+    std::vector<double> seconds;
+    void on_epoch_begin() { start = last = clock::now(); }
+    void on_train_batch_end() { last = clock::now(); }
+    void on_epoch_end() { seconds.push_back(std::chrono::duration<double>(last - start).count()); }
+};
+
+// --reduction: how the ranks' gradients are summed (core/communicator.hpp), or "none" for plain fit.
+static std::optional<GradientReduction> parse_reduction(const std::string& name) {
+    if (name == "deterministic") return GradientReduction::deterministic;
+    if (name == "allreduce") return GradientReduction::allreduce;
+    if (name == "none") return std::nullopt;
+    throw std::invalid_argument("--reduction: expected deterministic, allreduce or none, got '" + name + "'");
+}
+
+int main(int argc, char** argv) {
+    // Starts MPI (unless the program already did) and ends it when `world` goes out of scope.
+    distributed::MpiCommunicator world;
+    const bool first_rank = world.rank() == 0;
+
+    // An exception on any rank (a missing file, a bad flag) prints `ctnn: rank R of N: ...` and
+    // ends every rank: the others would otherwise wait forever in their next collective call.
+    distributed::run_or_abort(world, [&] {
+        const examples::Options options(argc, argv,
+                                        {{"data", datasets::mnist::default_directory},
+                                         {"epochs", "10"},
+                                         {"batch-size", "1000"},
+                                         {"validation-size", "5000"},
+                                         {"seed", "0"},
+                                         {"save-weights", ""},
+                                         {"shards", "8"},
+                                         {"reduction", "deterministic"},
+                                         {"train-size", "0"},
+                                         {"verbose", "1"},
+                                         {"timing", "0"}});
+        const std::optional<GradientReduction> reduction = parse_reduction(options.text("reduction"));
+        if (!reduction && world.size() > 1)
+            throw std::invalid_argument("--reduction none trains in one process; expected 1 rank, got " +
+                                        std::to_string(world.size()) + " (use deterministic or allreduce)");
+
+        // 1. Data: every rank loads the whole data set and trains on its part of each batch.
+        auto data = datasets::mnist::load(options.text("data"), {.validation_size = options.number("validation-size")});
+        if (const std::size_t n = options.number("train-size"); n > 0) {
+            if (n > data.train.size())
+                throw std::invalid_argument("--train-size: expected at most " + std::to_string(data.train.size()) +
+                                            " (the training images), got " + std::to_string(n));
+            data.train.x = xt::view(data.train.x, xt::range(0, n), xt::all());
+            data.train.y = xt::view(data.train.y, xt::range(0, n), xt::all());
+        }
+
+        // 2. Model: each rank initializes its own, then fit broadcasts rank 0's weights to all.
+        auto model = compile<MnistMlp>(optimizers::Adam{}, losses::CategoricalCrossentropy{}, metrics::Accuracy{});
+        model.initialize(options.number("seed"));
+        if (first_rank) model.summary();
+
+        // 3. Train: batch_size is the global batch; each rank computes its shards of it, and the
+        //    progress bar (a writer) runs on rank 0 only.
+        const DataParallel data_parallel{.communicator = reduction ? &world : nullptr,
+                                         .shards = options.number("shards"),
+                                         .reduction = reduction.value_or(GradientReduction::deterministic)};
+        EpochTimer timer;
+        const History history = model.fit(data.train.x, data.train.y,
+                                          {.epochs = options.number("epochs"),
+                                           .batch_size = options.number("batch-size"),
+                                           .validation_data = {data.validation.x, data.validation.y},
+                                           .verbose = static_cast<int>(options.number("verbose")),
+                                           .seed = options.number("seed"),
+                                           .data_parallel = data_parallel},
+                                          timer);
+
+        // 4. Test: each rank scores its part of the test images; every rank gets the global score.
+        const auto score = model.evaluate(data.test.x, data.test.y, {.batch_size = 1000, .data_parallel = data_parallel});
+
+        // 5. Weights: identical on every rank, so one writer is enough (the file is written atomically).
+        if (first_rank && !options.text("save-weights").empty()) model.save_weights(options.text("save-weights"));
+        if (!first_rank) return;
+        std::cout << "history = " << history << '\n';
+        if (options.number("timing") != 0) {
+            std::cout << "epoch_seconds = [";
+            for (std::size_t i = 0; i < timer.seconds.size(); ++i) std::printf("%s%.4f", i ? ", " : "", timer.seconds[i]);
+            std::cout << "]\n";
+        }
+        std::printf("score = [%.4f, %.4f]\n", score[0], score[1]);
+    });
+    return 0;
+}
