@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include "ctnn/core/callback_policy.hpp"
 #include "ctnn/core/logs.hpp"
@@ -77,6 +78,9 @@ class CallbackList {
 public:
     explicit CallbackList(Cs&... cbs) : callbacks_(cbs...) {}
 
+    // Under data-parallel fit, ranks other than 0 skip the callbacks that run on the first rank only.
+    void set_rank(int rank) noexcept { first_rank_ = rank == 0; }
+
     void set_model(ModelInterface& m) {
         each([&](auto& c) {
             if constexpr (requires { c.set_model(m); }) c.set_model(m);
@@ -125,9 +129,36 @@ public:
 
 private:
     template <class F> void each(F&& f) {
-        std::apply([&](auto&... c) { (f(c), ...); }, callbacks_);
+        std::apply([&](auto&... c) { (call_if_on_this_rank(f, c), ...); }, callbacks_);
+    }
+    template <class F, class C> void call_if_on_this_rank(F& f, C& c) {
+        if constexpr (callback_ranks<C> == CallbackRanks::first) {
+            if (!first_rank_) return;
+        }
+        f(c);
     }
     std::tuple<Cs&...> callbacks_;
+    bool first_rank_ = true;
 };
+
+// A callback that runs on every rank under data-parallel fit, e.g. a TensorBoard writing one log
+// directory per rank: fit(x, y, options, on_every_rank(callbacks::TensorBoard{{.log_dir = dir}})).
+template <class C>
+struct OnEveryRank : C {
+    explicit OnEveryRank(C c) : C(std::move(c)) {}
+    static constexpr CallbackRanks ranks = CallbackRanks::every;
+};
+// A callback that runs on rank 0 only (a user's callback otherwise runs on every rank).
+template <class C>
+struct OnFirstRank : C {
+    explicit OnFirstRank(C c) : C(std::move(c)) {}
+    static constexpr CallbackRanks ranks = CallbackRanks::first;
+};
+template <class C> OnEveryRank<std::remove_cvref_t<C>> on_every_rank(C&& callback) {
+    return OnEveryRank<std::remove_cvref_t<C>>(std::forward<C>(callback));
+}
+template <class C> OnFirstRank<std::remove_cvref_t<C>> on_first_rank(C&& callback) {
+    return OnFirstRank<std::remove_cvref_t<C>>(std::forward<C>(callback));
+}
 
 }  // namespace ctnn

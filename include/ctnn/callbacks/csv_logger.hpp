@@ -24,12 +24,15 @@
 
 #include "ctnn/callbacks/monitor.hpp"
 #include "ctnn/core/error.hpp"
+#include "ctnn/core/callback_policy.hpp"
 #include "ctnn/core/logs.hpp"
 
 namespace ctnn::callbacks {
 
 class CSVLogger {
 public:
+    // Under data-parallel fit, rank 0 writes; on_every_rank(cb) makes every rank write.
+    static constexpr CallbackRanks ranks = CallbackRanks::first;
     explicit CSVLogger(std::filesystem::path filename, char separator = ',', bool append = false)
         : filename_(std::move(filename)), separator_(separator), append_(append) {
         if (separator == '"' || separator == '\r' || separator == '\n')

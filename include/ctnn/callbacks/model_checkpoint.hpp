@@ -30,6 +30,7 @@
 
 #include "ctnn/callbacks/monitor.hpp"
 #include "ctnn/core/error.hpp"
+#include "ctnn/core/callback_policy.hpp"
 #include "ctnn/core/logs.hpp"
 #include "ctnn/core/model_interface.hpp"
 
@@ -179,6 +180,8 @@ inline std::string format_filepath(std::string_view pattern, const std::vector<T
 
 class ModelCheckpoint {
 public:
+    // Under data-parallel fit, rank 0 writes; on_every_rank(cb) makes every rank write.
+    static constexpr CallbackRanks ranks = CallbackRanks::first;
     explicit ModelCheckpoint(std::string filepath, ModelCheckpointOptions options = {}, std::ostream& out = std::cout)
         : filepath_(std::move(filepath)), options_(std::move(options)), out_(&out) {
         if (filepath_.empty()) throw std::invalid_argument("ModelCheckpoint: filepath must not be empty");

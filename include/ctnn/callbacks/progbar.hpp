@@ -18,6 +18,7 @@
 
 #include <unistd.h>
 
+#include "ctnn/core/callback_policy.hpp"
 #include "ctnn/core/logs.hpp"
 #include "ctnn/core/model_interface.hpp"
 
@@ -25,6 +26,8 @@ namespace ctnn::callbacks {
 
 class ProgbarLogger {
 public:
+    // Under data-parallel fit, rank 0 writes; on_every_rank(cb) makes every rank write.
+    static constexpr CallbackRanks ranks = CallbackRanks::first;
     using clock = std::chrono::steady_clock;
 
     explicit ProgbarLogger(int verbose = 1, std::ostream& out = std::cout, bool dynamic = stdout_is_terminal())

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "ctnn/core/callback_policy.hpp"
 #include "ctnn/core/logs.hpp"
 #include "ctnn/core/model_interface.hpp"
 #include "ctnn/tensorboard/event_writer.hpp"
@@ -72,6 +73,8 @@ struct TensorBoardOptions {
 // This directory should not be shared with other writers, as Keras says.
 class TensorBoard {
 public:
+    // Under data-parallel fit, rank 0 writes; on_every_rank(cb) makes every rank write.
+    static constexpr CallbackRanks ranks = CallbackRanks::first;
     explicit TensorBoard(TensorBoardOptions options = {}) : options_(std::move(options)) {
         if (options_.log_dir.empty())
             throw std::invalid_argument("TensorBoard: log_dir must name a directory, found an empty path");

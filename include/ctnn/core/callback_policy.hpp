@@ -15,11 +15,17 @@
 // raw_loss, raw_accuracy (this batch alone). Epoch logs: loss, accuracy, val_loss, val_accuracy.
 // A callback stops training by setting `model.stop_training = true` on the ModelInterface it got.
 //
+// Under data-parallel fit (FitOptions::data_parallel) a callback runs on every rank, and sees the same
+// global logs there, unless it declares `static constexpr CallbackRanks ranks = CallbackRanks::first;`
+// (the built-in writers do: progress bar, TensorBoard, ModelCheckpoint, CSVLogger). on_every_rank(cb)
+// and on_first_rank(cb) in callbacks/callback.hpp override that for one callback.
+//
 // This header only detects hooks; callbacks/callback.hpp calls them (detail::call_on_*, CallbackList)
 // and holds the Keras-style virtual Callback base class.
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 
 #include "ctnn/core/logs.hpp"
 
@@ -53,6 +59,15 @@ CTNN_DETAIL_DETECT_HOOK(on_predict_batch_end)
 #undef CTNN_DETAIL_DETECT_HOOK
 
 }  // namespace detail
+
+enum class CallbackRanks { every, first };
+
+// Where a callback runs under data-parallel fit: its `ranks`, or every rank when it does not say.
+template <class C>
+constexpr CallbackRanks callback_ranks = [] {
+    if constexpr (requires { requires std::is_same_v<std::remove_cv_t<decltype(C::ranks)>, CallbackRanks>; }) return C::ranks;
+    else return CallbackRanks::every;
+}();
 
 // Which hooks a fit can call. A type with none of them is almost certainly a mistake.
 template <class C>

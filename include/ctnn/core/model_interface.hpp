@@ -23,6 +23,8 @@ struct FitParams {
     int verbose = 0;
     bool do_validation = false;
     std::vector<std::string> metrics{};  // log keys: loss, accuracy, val_loss, val_accuracy
+    int rank = 0;   // under data-parallel fit, this process's rank of `ranks`
+    int ranks = 1;
 };
 
 class ModelInterface {

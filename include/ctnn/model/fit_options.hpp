@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "ctnn/core/communicator.hpp"
 #include "ctnn/core/tensor.hpp"
 
 namespace ctnn {
@@ -32,11 +33,13 @@ struct FitOptions {
     int verbose = 1;                // 0 silent, 1 progress bar, 2 one line per epoch
     std::optional<std::uint64_t> seed{};  // shuffling and dropout; unset: continue the model's stream
     std::size_t validation_batch_size = 0;  // 0: batch_size
+    DataParallel data_parallel{};   // train across the ranks of a communicator (core/communicator.hpp)
 };
 
 struct EvaluateOptions {
     std::size_t batch_size = 32;
     int verbose = 0;  // Keras prints a bar here by default; a score line is usually what one wants
+    DataParallel data_parallel{};  // each rank evaluates its part of x; every rank gets the global score
 };
 
 struct PredictOptions {

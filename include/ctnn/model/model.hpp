@@ -6,15 +6,23 @@
 //
 // B = batch, In = Net::input_size, Out = Net::output_size. Buffers for activations, gradients and
 // optimizer state are allocated once per call for the largest batch; the batch loop allocates nothing.
+//
+// Data-parallel (FitOptions::data_parallel): every rank holds the whole network and data set, and
+// computes its shards of each global batch; see train_step_data_parallel for why the bits do not
+// depend on the number of ranks.
 #pragma once
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
 #include <iostream>
 #include <numeric>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -25,12 +33,14 @@
 #include "ctnn/callbacks/callback.hpp"
 #include "ctnn/callbacks/history.hpp"
 #include "ctnn/callbacks/progbar.hpp"
+#include "ctnn/core/communicator.hpp"
 #include "ctnn/core/concepts.hpp"
 #include "ctnn/core/cpu.hpp"
 #include "ctnn/core/logs.hpp"
 #include "ctnn/core/model_interface.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/core/tensor.hpp"
+#include "ctnn/distributed/shard_sum.hpp"
 #include "ctnn/io/npz.hpp"
 #include "ctnn/losses/losses.hpp"
 #include "ctnn/model/fit_options.hpp"
@@ -133,6 +143,8 @@ public:
                       "void on_epoch_end(std::size_t epoch, const ctnn::Logs& logs) (see core/callback_policy.hpp)");
         check_options(options);
         check_data("fit(x, y)", x, y);
+        const DataParallel& data_parallel = options.data_parallel;
+        check_data_parallel("fit", data_parallel);
 
         // Validation: explicit data, else the last validation_split of the samples (before shuffling).
         const std::size_t total = x.shape(0);
@@ -160,6 +172,11 @@ public:
                          validation.count > 0, metrics_names()};
         if (validation.count > 0)
             for (const auto& n : metrics_names()) params.metrics.push_back("val_" + n);
+        if (data_parallel.enabled()) {
+            params.rank = data_parallel.communicator->rank();
+            params.ranks = data_parallel.communicator->size();
+            list.set_rank(params.rank);
+        }
         stop_training = false;
         list.set_model(*this);
         list.set_params(params);
@@ -176,6 +193,14 @@ public:
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+        DataParallelStep sharded;
+        if (data_parallel.enabled()) {
+            // Every check above ran on every rank: only now the first collective call.
+            agree_across_ranks(*data_parallel.communicator, {double(train_count), double(validation.count), double(batch_size),
+                               double(options.epochs), double(data_parallel.shards), double(static_cast<int>(data_parallel.reduction))});
+            share_rank_zero_state(*data_parallel.communicator);
+            sharded = DataParallelStep(data_parallel, param_count);
+        }
         Rng shuffle_rng = rng_.split(), dropout_rng = rng_.split();
         std::vector<std::size_t> order(train_count);
         std::iota(order.begin(), order.end(), std::size_t{0});
@@ -193,23 +218,30 @@ public:
                 batch_logs.set("batch", double(step));
                 batch_logs.set("size", double(count));
                 list.train_batch_begin(step, batch_logs);
-                gather(x, y, order.data() + first, count);
-                const BatchResult result = train_step(count, dropout_rng);
+                BatchResult result;
+                if (data_parallel.enabled()) {
+                    result = train_step_data_parallel(x, y, order.data() + first, count, dropout_rng, sharded);
+                } else {
+                    gather(x, y, order.data() + first, count);
+                    result = train_step(count, dropout_rng);
+                }
                 running.add(result, count);
                 running.write(batch_logs);
                 batch_logs.set("raw_loss", result.loss_sum / double(count));
                 for (std::size_t m = 0; m < sizeof...(Metrics); ++m)
                     batch_logs.set(raw_metric_names()[m], result.metric_sums[m] / double(count));
                 list.train_batch_end(step, batch_logs);
+                if (data_parallel.enabled()) stop_training = rank_zero_says_stop(*data_parallel.communicator);
                 if (stop_training) break;
             }
             epoch_logs.clear();
             running.write(epoch_logs);
             if (validation.count > 0) {
-                const Logs val = run_evaluation(validation, validation_batch, list);
+                const Logs val = run_evaluation(validation, validation_batch, list, data_parallel.communicator);
                 for (const auto& [name, value] : val) epoch_logs.set("val_" + name, value);
             }
             list.epoch_end(epoch, epoch_logs);
+            if (data_parallel.enabled()) stop_training = rank_zero_says_stop(*data_parallel.communicator);
         }
         list.train_end(epoch_logs);
         return history;
@@ -231,13 +263,18 @@ public:
                       "evaluate(x, y): y must be a ctnn::Matrix for this loss, or ctnn::Labels for SparseCategoricalCrossentropy");
         check_data("evaluate(x, y)", x, y);
         check_batch_size("evaluate", options.batch_size);
-        callbacks::ProgbarLogger progbar(options.verbose);
+        check_data_parallel("evaluate", options.data_parallel);
+        Communicator* communicator = options.data_parallel.communicator;
+        const bool first_rank = communicator == nullptr || communicator->rank() == 0;
+        callbacks::ProgbarLogger progbar(first_rank ? options.verbose : 0);
         CallbackList<callbacks::ProgbarLogger, std::remove_reference_t<Callbacks>...> list(progbar, callbacks...);
+        if (communicator != nullptr) list.set_rank(communicator->rank());
         list.set_model(*this);
         const std::size_t batch = std::min(options.batch_size, std::size_t(x.shape(0)));
+        if (communicator != nullptr) agree_across_ranks(*communicator, {double(x.shape(0)), double(batch)});
         reserve(batch);
         progbar.start((x.shape(0) + batch - 1) / batch);
-        const Logs logs = run_evaluation({x.data(), target_row(y, 0), x.shape(0)}, batch, list);
+        const Logs logs = run_evaluation({x.data(), target_row(y, 0), x.shape(0)}, batch, list, communicator);
         progbar.update((x.shape(0) + batch - 1) / batch, logs, true);
         return logs;
     }
@@ -373,18 +410,161 @@ private:
 
     // One optimisation step on the gathered batch (x_batch_, t_batch_).
     BatchResult train_step(std::size_t count, Rng& dropout_rng) {
+        const BatchResult result = compute_gradients(count, dropout_rng, 1.0f);
+        apply_gradients();
+        return result;
+    }
+    // Forward and backward on the gathered batch: every Parameter::gradient is `scale` times
+    // d(mean loss over these `count` samples)/d(value).
+    BatchResult compute_gradients(std::size_t count, Rng& dropout_rng, float scale) {
         network_.forward(x_batch_.data(), workspace_, {count, Phase::training, &dropout_rng});
         const float* p = workspace_.output();
         BatchResult result = score(p, t_batch_.data(), count);
+        float* dp = workspace_.gradient_in.data();
         if constexpr (fused_softmax_loss) {
-            loss_.template softmax_gradient<output_size>(count, p, t_batch_.data(), workspace_.gradient_in.data());
+            loss_.template softmax_gradient<output_size>(count, p, t_batch_.data(), dp);
         } else {
-            loss_.template gradient<output_size>(count, p, t_batch_.data(), workspace_.gradient_in.data());
+            loss_.template gradient<output_size>(count, p, t_batch_.data(), dp);
         }
+        // Backward is linear in the loss gradient: scaling it here scales every parameter's.
+        if (scale != 1.0f)
+            for (std::size_t i = 0; i < count * output_size; ++i) dp[i] *= scale;
         network_.backward(x_batch_.data(), workspace_, count, fused_softmax_loss);
+        return result;
+    }
+    void apply_gradients() {
         optimizer_.begin_step();
         for (std::size_t i = 0; i < parameters_.size(); ++i) optimizer_.update(*parameters_[i], states_[i]);
+    }
+
+    // ---- data parallelism --------------------------------------------------------------------------
+    // Buffers of one data-parallel fit: this rank's shards' gradients (each the whole network's,
+    // flattened in parameter order) and every shard's loss and metric sums.
+    struct DataParallelStep {
+        DataParallelStep() = default;
+        DataParallelStep(const DataParallel& options, std::size_t parameter_count)
+            : communicator(options.communicator),
+              deterministic(options.reduction == GradientReduction::deterministic),
+              shards(deterministic ? options.shards : std::size_t(options.communicator->size())),
+              mine(distributed::shards_of_rank(options.communicator->rank(), options.communicator->size(), shards)),
+              gradients(mine.last - mine.first, Buffer(parameter_count)),
+              total(parameter_count),
+              sums(shards * (1 + metric_count)) {}
+        Communicator* communicator = nullptr;
+        bool deterministic = true;
+        std::size_t shards = 1;
+        distributed::ShardRange mine{0, 0};
+        std::vector<Buffer> gradients;
+        Buffer total;
+        std::vector<double> sums;  // (shards, 1 + metrics)
+    };
+
+    // One step of data-parallel training. The global batch is cut into `shards` parts at fixed
+    // rows, whatever the number of ranks; each part's gradient depends only on its samples (the
+    // kernels' sums do not depend on the thread count, and each shard's dropout stream comes from
+    // the step and the shard index), and the parts are summed in one fixed binary tree
+    // (distributed::sum_shards_in_tree_order). So 1, 2 or 4 ranks compute the same bits.
+    // Loss and metric sums travel as one slot per shard, zero on the ranks that do not own it: a
+    // sum of one value and zeros is exact in any order, and the shards are then added in order.
+    BatchResult train_step_data_parallel(const Matrix& x, const targets_container& y, const std::size_t* indices,
+                                         std::size_t count, Rng& dropout_rng, DataParallelStep& step) {
+        const std::uint64_t step_seed = dropout_rng.next_u64();
+        std::fill(step.sums.begin(), step.sums.end(), 0.0);
+        std::vector<float*> local;  // a handful of pointers; the gradients themselves are preallocated
+        for (std::size_t s = step.mine.first; s < step.mine.last; ++s) {
+            float* gradient = step.gradients[s - step.mine.first].data();
+            local.push_back(gradient);
+            const std::size_t begin = s * count / step.shards, end = (s + 1) * count / step.shards;
+            if (begin == end) {  // a global batch smaller than the shard count
+                std::fill_n(gradient, param_count, 0.0f);
+                continue;
+            }
+            gather(x, y, indices + begin, end - begin);
+            Rng shard_rng(shard_seed(step_seed, s));
+            const BatchResult r = compute_gradients(end - begin, shard_rng, float(end - begin) / float(count));
+            double* slot = step.sums.data() + s * (1 + metric_count);
+            slot[0] = r.loss_sum;
+            for (std::size_t m = 0; m < metric_count; ++m) slot[1 + m] = r.metric_sums[m];
+            copy_gradients_to(gradient);
+        }
+        Communicator& communicator = *step.communicator;
+        if (step.deterministic) {
+            distributed::sum_shards_in_tree_order(communicator, step.shards, local, param_count, step.total);
+        } else {
+            std::copy_n(local.front(), param_count, step.total.data());
+            communicator.allreduce_sum(std::span<float>(step.total.data(), param_count));
+        }
+        copy_gradients_from(step.total.data());
+        apply_gradients();
+
+        communicator.allreduce_sum(std::span<double>(step.sums));
+        BatchResult result;
+        for (std::size_t s = 0; s < step.shards; ++s) {
+            const double* slot = step.sums.data() + s * (1 + metric_count);
+            result.loss_sum += slot[0];
+            for (std::size_t m = 0; m < metric_count; ++m) result.metric_sums[m] += slot[1 + m];
+        }
         return result;
+    }
+    // SplitMix64's finalizer over (step, shard): shard streams that do not overlap one another.
+    static std::uint64_t shard_seed(std::uint64_t step_seed, std::size_t shard) {
+        std::uint64_t z = step_seed ^ (0xD1B54A32D192ED03ULL * (std::uint64_t(shard) + 1));
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31);
+    }
+    void copy_gradients_to(float* flat) const {
+        for (const Parameter* p : parameters_) flat = std::copy(p->gradient.begin(), p->gradient.end(), flat);
+    }
+    void copy_gradients_from(const float* flat) {
+        for (Parameter* p : parameters_) {
+            std::copy_n(flat, p->size(), p->gradient.begin());
+            flat += p->size();
+        }
+    }
+    // Rank 0's weights and random stream on every rank, so every rank starts from the same model
+    // (whatever each did before: initialize, load_weights, an earlier fit).
+    void share_rank_zero_state(Communicator& communicator) {
+        for (Parameter* p : parameters_) communicator.broadcast(std::span<float>(p->value.data(), p->size()), 0);
+        std::uint64_t seed = rng_.next_u64();
+        std::array<std::uint8_t, sizeof seed> bytes{};
+        std::memcpy(bytes.data(), &seed, sizeof seed);
+        communicator.broadcast(std::span<std::uint8_t>(bytes), 0);
+        std::memcpy(&seed, bytes.data(), sizeof seed);
+        rng_ = Rng(seed);
+    }
+    // stop_training as rank 0 has it, on every rank (a callback may run on rank 0 only).
+    bool rank_zero_says_stop(Communicator& communicator) {
+        std::array<std::uint8_t, 1> flag{static_cast<std::uint8_t>(stop_training ? 1 : 0)};
+        communicator.broadcast(std::span<std::uint8_t>(flag), 0);
+        return flag[0] != 0;
+    }
+    // Every rank must train on the same number of samples with the same options: a rank that
+    // differs would wait forever in a collective the others never make. All ranks see the same
+    // sums, so all of them throw or none does.
+    static void agree_across_ranks(Communicator& communicator, std::initializer_list<double> values) {
+        std::vector<double> sums;
+        for (double v : values) {
+            sums.push_back(v);
+            sums.push_back(v * v);
+        }
+        communicator.allreduce_sum(std::span<double>(sums));
+        const double ranks = communicator.size();
+        for (std::size_t i = 0; i < sums.size(); i += 2)
+            if (ranks * sums[i + 1] != sums[i] * sums[i])
+                throw std::invalid_argument("data-parallel fit/evaluate: the ranks were given different data sizes or "
+                                            "options (rank " + std::to_string(communicator.rank()) + " of " +
+                                            std::to_string(communicator.size()) +
+                                            "); every rank must call with the same x, y and options");
+    }
+    static void check_data_parallel(const std::string& where, const DataParallel& options) {
+        if (!options.enabled()) return;
+        const std::size_t ranks = static_cast<std::size_t>(options.communicator->size());
+        if (options.reduction != GradientReduction::deterministic) return;
+        if (options.shards == 0 || !std::has_single_bit(options.shards) || options.shards < ranks)
+            throw std::invalid_argument(where + ": data_parallel.shards is " + std::to_string(options.shards) +
+                                        "; expected a power of two (1, 2, 4, 8, ...) at least the number of ranks (" +
+                                        std::to_string(ranks) + ")");
     }
 
     BatchResult score(const float* p, const target_type* t, std::size_t count) const {
@@ -396,9 +576,13 @@ private:
         return r;
     }
 
+    // With a communicator, each rank scores a contiguous part of the batches, and the per-batch sums
+    // are combined in batch order (one nonzero contributor per slot: exact), so every rank reports
+    // what one process evaluating everything would. Test-batch hooks then see this rank's batches.
     template <class List>
-    Logs run_evaluation(const ValidationSet& data, std::size_t batch_size, List& list) {
+    Logs run_evaluation(const ValidationSet& data, std::size_t batch_size, List& list, Communicator* communicator = nullptr) {
         batch_size = std::min(batch_size, data.count);
+        if (communicator != nullptr) return run_evaluation_data_parallel(data, batch_size, list, *communicator);
         list.test_begin(Logs{});
         RunningMeans running;
         Logs logs;
@@ -410,6 +594,40 @@ private:
             running.write(logs);
             list.test_batch_end(step, logs);
         }
+        list.test_end(logs);
+        return logs;
+    }
+
+    template <class List>
+    Logs run_evaluation_data_parallel(const ValidationSet& data, std::size_t batch_size, List& list, Communicator& communicator) {
+        const std::size_t batches = (data.count + batch_size - 1) / batch_size;
+        const auto mine = distributed::shards_of_rank(communicator.rank(), communicator.size(), batches);
+        std::vector<double> sums(batches * (1 + metric_count), 0.0);
+        list.test_begin(Logs{});
+        RunningMeans local;
+        Logs logs;
+        for (std::size_t b = mine.first; b < mine.last; ++b) {
+            const std::size_t first = b * batch_size, count = std::min(batch_size, data.count - first);
+            list.test_batch_begin(b, logs);
+            network_.forward(data.x + first * input_size, workspace_, {count, Phase::inference, nullptr});
+            const BatchResult r = score(workspace_.output(), data.t + first * target_width, count);
+            double* slot = sums.data() + b * (1 + metric_count);
+            slot[0] = r.loss_sum;
+            for (std::size_t m = 0; m < metric_count; ++m) slot[1 + m] = r.metric_sums[m];
+            local.add(r, count);
+            local.write(logs);
+            list.test_batch_end(b, logs);
+        }
+        communicator.allreduce_sum(std::span<double>(sums));
+        RunningMeans running;
+        for (std::size_t b = 0; b < batches; ++b) {
+            BatchResult r;
+            const double* slot = sums.data() + b * (1 + metric_count);
+            r.loss_sum = slot[0];
+            for (std::size_t m = 0; m < metric_count; ++m) r.metric_sums[m] = slot[1 + m];
+            running.add(r, std::min(batch_size, data.count - b * batch_size));
+        }
+        running.write(logs);
         list.test_end(logs);
         return logs;
     }
