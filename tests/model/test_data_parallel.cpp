@@ -5,12 +5,14 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include <ctnn/ctnn.hpp>
+#include <unistd.h>
 
 #include "distributed/thread_communicator.hpp"
 #include "helpers.hpp"
@@ -228,6 +230,35 @@ TEST_CASE("data-parallel evaluate: every rank reports exactly the score of one p
             CHECK(std::memcmp(s.data(), alone.data(), 2 * sizeof(double)) == 0);
         }
     }
+}
+
+TEST_CASE("data-parallel fit resumes from rank 0's checkpoint (load_weights + initial_epoch) with the same bits at 1 and 3 ranks") {
+    const Data data = make_data(150, 4);
+    const auto dir = std::filesystem::temp_directory_path() / ("ctnn_dp_resume_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto resumed_weights = [&](int ranks) {
+        ThreadWorld world(ranks);
+        std::vector<std::vector<NamedArray>> weights(static_cast<std::size_t>(ranks));
+        const auto checkpoint = dir / ("ranks" + std::to_string(ranks) + ".npz");
+        rethrow_first(world.run([&](ThreadCommunicator& comm) {
+            const DataParallel dp{.communicator = &comm, .shards = 4};
+            auto model = compile<PlainNet>(optimizers::Adam{}, losses::CategoricalCrossentropy{}, metrics::Accuracy{});
+            model.fit(data.x, data.y, {.epochs = 2, .batch_size = 25, .verbose = 0, .seed = 1, .data_parallel = dp},
+                      callbacks::ModelCheckpoint{checkpoint.string()});
+            // A fresh process per rank; only rank 0 reads the file (the others start from anything).
+            auto again = compile<PlainNet>(optimizers::Adam{}, losses::CategoricalCrossentropy{}, metrics::Accuracy{});
+            if (comm.rank() == 0) again.load_weights(checkpoint);
+            again.fit(data.x, data.y, {.epochs = 3, .batch_size = 25, .initial_epoch = 2, .verbose = 0, .seed = 2,
+                                       .data_parallel = dp});
+            weights[static_cast<std::size_t>(comm.rank())] = again.get_weights();
+        }));
+        CHECK(std::filesystem::exists(checkpoint));  // written by rank 0
+        return weights;
+    };
+    const auto one = resumed_weights(1);
+    const auto three = resumed_weights(3);
+    for (const auto& w : three) CHECK(same_bits(w, one[0]));
+    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("data-parallel fit refuses a bad shard count, and ranks given different data, before training") {
