@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
 
     // An exception on any rank (a missing file, a bad flag) prints `ctnn: rank R of N: ...` and
     // ends every rank: the others would otherwise wait forever in their next collective call.
-    distributed::run_or_abort(world, [&] {
+    return distributed::run_or_abort(world, [&] {
         const examples::Options options(argc, argv,
                                         {{"data", datasets::mnist::default_directory},
                                          {"epochs", "10"},
@@ -126,5 +126,4 @@ int main(int argc, char** argv) {
         }
         std::printf("score = [%.4f, %.4f]\n", score[0], score[1]);
     });
-    return 0;
 }
