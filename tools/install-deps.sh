@@ -12,6 +12,10 @@ packages=(
   clang-19 libomp-19-dev                            # the ISA matrix's second compiler (tools/isa-matrix.sh)
   qemu-user                                         # runs an AVX-512 build on an emulated CPU without it (tests/cpu)
   dataset-fashion-mnist                             # the examples' default data (/usr/share/datasets/fashion-mnist)
+  # MPI for ctnn/distributed/ (its tests, mnist_mlp_mpi). The Recommends skipped here are Fortran
+  # coarrays, hwloc plugins (a Depends anyway) and InfiniBand providers: none is needed on one host.
+  # mpirun needs ssh even for local ranks: openssh-client comes as a Depends of openmpi-bin.
+  openmpi-bin libopenmpi-dev
 )
 # PyTorch links the reference BLAS unless OpenBLAS is installed: the comparison needs both.
 if [[ "${1:-}" == "--with-torch" ]]; then packages+=(python3-torch libopenblas0-pthread); fi

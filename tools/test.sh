@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: install dependencies, build with -Werror, run every test
-# (unit, compile-fail, examples, install, independent-tool checks), then the unit tests again under
+# (unit, compile-fail, examples, install, independent-tool checks, and the MPI programs under mpirun
+# when meson finds MPI: suite 'mpi', a few seconds), then the unit tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, then the instruction-set matrix (every x86-64 level
 # with g++ and clang++, tools/isa-matrix.sh), the AArch64 cross build with its unit tests under
 # qemu (tools/test-aarch64.sh), and every libFuzzer target for a bounded time (the targets run side
@@ -42,6 +43,8 @@ if ((sanitizers)); then
   [[ -d build-sanitize ]] || meson setup build-sanitize -Dbuildtype=custom -Doptimization=0 -Ddebug=false \
     -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false -Dwerror=true
   ninja -C build-sanitize -j "$jobs"
+  # The mpi suite runs here too, with LeakSanitizer off for its programs only (Open MPI leaks at
+  # exit; tests/distributed/mpi/meson.build): memory errors and undefined behaviour still fail them.
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C build-sanitize --print-errorlogs --num-processes "$jobs" --no-suite compile_fail --no-suite install
   echo "== sanitizer suite done after $((SECONDS - start)) s"
