@@ -294,7 +294,7 @@ TEST_CASE("data-parallel fit refuses a bad shard count, and ranks given differen
         });
         for (const auto& e : errors) {
             REQUIRE(e);
-            CHECK_THROWS_WITH_AS(std::rethrow_exception(e), doctest::Contains("ranks were given different data sizes"),
+            CHECK_THROWS_WITH_AS(std::rethrow_exception(e), doctest::Contains("fit: the ranks were given different data sizes or options: training samples is"),
                                  std::invalid_argument);
         }
     }

@@ -23,6 +23,7 @@
 #include <iostream>
 #include <numeric>
 #include <span>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -196,10 +197,15 @@ public:
         DataParallelStep sharded;
         if (data_parallel.enabled()) {
             // Every check above ran on every rank: only now the first collective call.
-            agree_across_ranks(*data_parallel.communicator, {double(train_count), double(validation.count), double(batch_size),
-                               double(options.epochs), double(data_parallel.shards), double(static_cast<int>(data_parallel.reduction))});
+            agree_across_ranks("fit", *data_parallel.communicator,
+                               {{"training samples", double(train_count)},
+                                {"validation samples", double(validation.count)},
+                                {"batch_size", double(batch_size)},
+                                {"epochs", double(options.epochs)},
+                                {"data_parallel.shards", double(data_parallel.shards)},
+                                {"data_parallel.reduction", double(static_cast<int>(data_parallel.reduction))}});
             share_rank_zero_state(*data_parallel.communicator);
-            sharded = DataParallelStep(data_parallel, param_count);
+            sharded = DataParallelStep(data_parallel, parameters_);
         }
         Rng shuffle_rng = rng_.split(), dropout_rng = rng_.split();
         std::vector<std::size_t> order(train_count);
@@ -271,7 +277,8 @@ public:
         if (communicator != nullptr) list.set_rank(communicator->rank());
         list.set_model(*this);
         const std::size_t batch = std::min(options.batch_size, std::size_t(x.shape(0)));
-        if (communicator != nullptr) agree_across_ranks(*communicator, {double(x.shape(0)), double(batch)});
+        if (communicator != nullptr)
+            agree_across_ranks("evaluate", *communicator, {{"samples", double(x.shape(0))}, {"batch_size", double(batch)}});
         reserve(batch);
         progbar.start((x.shape(0) + batch - 1) / batch);
         const Logs logs = run_evaluation({x.data(), target_row(y, 0), x.shape(0)}, batch, list, communicator);
@@ -438,25 +445,36 @@ private:
     }
 
     // ---- data parallelism --------------------------------------------------------------------------
-    // Buffers of one data-parallel fit: this rank's shards' gradients (each the whole network's,
-    // flattened in parameter order) and every shard's loss and metric sums.
+    // Buffers of one data-parallel fit: this rank's shards' gradients, one Buffer per shard and
+    // parameter, traded with Parameter::gradient by swapping (no copies), and every shard's loss
+    // and metric sums.
     struct DataParallelStep {
         DataParallelStep() = default;
-        DataParallelStep(const DataParallel& options, std::size_t parameter_count)
+        DataParallelStep(const DataParallel& options, const std::vector<Parameter*>& parameters)
             : communicator(options.communicator),
               deterministic(options.reduction == GradientReduction::deterministic),
               shards(deterministic ? options.shards : std::size_t(options.communicator->size())),
               mine(distributed::shards_of_rank(options.communicator->rank(), options.communicator->size(), shards)),
-              gradients(mine.last - mine.first, Buffer(parameter_count)),
-              total(parameter_count),
-              sums(shards * (1 + metric_count)) {}
+              gradients(mine.last - mine.first),
+              shard_pointers(parameters.size()),
+              sums(shards * (1 + metric_count)) {
+            for (auto& shard : gradients)
+                for (const Parameter* p : parameters) shard.emplace_back(p->size());
+        }
+        // The pointers sum_shards_in_tree_order takes for parameter i: its local shards in order.
+        std::span<float* const> shards_of(std::size_t parameter) {
+            std::vector<float*>& pointers = shard_pointers[parameter];
+            pointers.clear();  // capacity kept: no allocation after the first step
+            for (auto& shard : gradients) pointers.push_back(shard[parameter].data());
+            return pointers;
+        }
         Communicator* communicator = nullptr;
         bool deterministic = true;
         std::size_t shards = 1;
         distributed::ShardRange mine{0, 0};
-        std::vector<Buffer> gradients;
-        Buffer total;
-        std::vector<double> sums;  // (shards, 1 + metrics)
+        std::vector<std::vector<Buffer>> gradients;    // [local shard][parameter]
+        std::vector<std::vector<float*>> shard_pointers;  // [parameter][local shard]
+        std::vector<double> sums;                        // (shards, 1 + metrics)
     };
 
     // One step of data-parallel training. The global batch is cut into `shards` parts at fixed
@@ -470,13 +488,11 @@ private:
                                          std::size_t count, Rng& dropout_rng, DataParallelStep& step) {
         const std::uint64_t step_seed = dropout_rng.next_u64();
         std::fill(step.sums.begin(), step.sums.end(), 0.0);
-        std::vector<float*> local;  // a handful of pointers; the gradients themselves are preallocated
         for (std::size_t s = step.mine.first; s < step.mine.last; ++s) {
-            float* gradient = step.gradients[s - step.mine.first].data();
-            local.push_back(gradient);
+            std::vector<Buffer>& gradient = step.gradients[s - step.mine.first];
             const std::size_t begin = s * count / step.shards, end = (s + 1) * count / step.shards;
             if (begin == end) {  // a global batch smaller than the shard count
-                std::fill_n(gradient, param_count, 0.0f);
+                for (Buffer& g : gradient) std::fill(g.begin(), g.end(), 0.0f);
                 continue;
             }
             gather(x, y, indices + begin, end - begin);
@@ -485,16 +501,20 @@ private:
             double* slot = step.sums.data() + s * (1 + metric_count);
             slot[0] = r.loss_sum;
             for (std::size_t m = 0; m < metric_count; ++m) slot[1 + m] = r.metric_sums[m];
-            copy_gradients_to(gradient);
+            // The shard keeps the gradients; the parameters get its old buffers for the next backward.
+            for (std::size_t i = 0; i < parameters_.size(); ++i) std::swap(parameters_[i]->gradient, gradient[i]);
         }
         Communicator& communicator = *step.communicator;
-        if (step.deterministic) {
-            distributed::sum_shards_in_tree_order(communicator, step.shards, local, param_count, step.total);
-        } else {
-            std::copy_n(local.front(), param_count, step.total.data());
-            communicator.allreduce_sum(std::span<float>(step.total.data(), param_count));
+        for (std::size_t i = 0; i < parameters_.size(); ++i) {
+            Buffer& total = parameters_[i]->gradient;
+            if (step.deterministic) {
+                distributed::sum_shards_in_tree_order(communicator, step.shards, step.shards_of(i), total.size(),
+                                                      std::span<float>(total.data(), total.size()));
+            } else {  // one shard per rank
+                std::swap(total, step.gradients.front()[i]);
+                communicator.allreduce_sum(std::span<float>(total.data(), total.size()));
+            }
         }
-        copy_gradients_from(step.total.data());
         apply_gradients();
 
         communicator.allreduce_sum(std::span<double>(step.sums));
@@ -512,15 +532,6 @@ private:
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
         return z ^ (z >> 31);
-    }
-    void copy_gradients_to(float* flat) const {
-        for (const Parameter* p : parameters_) flat = std::copy(p->gradient.begin(), p->gradient.end(), flat);
-    }
-    void copy_gradients_from(const float* flat) {
-        for (Parameter* p : parameters_) {
-            std::copy_n(flat, p->size(), p->gradient.begin());
-            flat += p->size();
-        }
     }
     // Rank 0's weights and random stream on every rank, so every rank starts from the same model
     // (whatever each did before: initialize, load_weights, an earlier fit).
@@ -542,20 +553,29 @@ private:
     // Every rank must train on the same number of samples with the same options: a rank that
     // differs would wait forever in a collective the others never make. All ranks see the same
     // sums, so all of them throw or none does.
-    static void agree_across_ranks(Communicator& communicator, std::initializer_list<double> values) {
+    struct NamedValue {
+        const char* name;
+        double value;
+    };
+    static void agree_across_ranks(const char* where, Communicator& communicator, std::initializer_list<NamedValue> values) {
         std::vector<double> sums;
-        for (double v : values) {
-            sums.push_back(v);
-            sums.push_back(v * v);
+        for (const NamedValue& v : values) {
+            sums.push_back(v.value);
+            sums.push_back(v.value * v.value);
         }
         communicator.allreduce_sum(std::span<double>(sums));
         const double ranks = communicator.size();
-        for (std::size_t i = 0; i < sums.size(); i += 2)
-            if (ranks * sums[i + 1] != sums[i] * sums[i])
-                throw std::invalid_argument("data-parallel fit/evaluate: the ranks were given different data sizes or "
-                                            "options (rank " + std::to_string(communicator.rank()) + " of " +
-                                            std::to_string(communicator.size()) +
-                                            "); every rank must call with the same x, y and options");
+        std::size_t i = 0;
+        for (const NamedValue& v : values) {
+            const double sum = sums[i], sum_of_squares = sums[i + 1];
+            i += 2;
+            if (ranks * sum_of_squares == sum * sum) continue;  // all equal
+            std::ostringstream message;
+            message << where << ": the ranks were given different data sizes or options: " << v.name << " is "
+                    << v.value << " here, " << sum / ranks << " on average over the " << communicator.size()
+                    << " ranks; every rank must call with the same x, y and options";
+            throw std::invalid_argument(message.str());
+        }
     }
     static void check_data_parallel(const std::string& where, const DataParallel& options) {
         if (!options.enabled()) return;
