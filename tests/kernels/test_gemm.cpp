@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -179,6 +181,58 @@ TEST_CASE("gemm.generic_arch_edges") {
             run_case<layout::row_major, layout::col_major, Arch>(m, n, 9, false, 0);
             run_case<layout::col_major, layout::row_major, Arch>(m, n, 13, false, 1);
         }
+}
+
+TEST_CASE("compact_zero_k keeps, in order, the k at which some row of the panel is nonzero") {
+    constexpr std::size_t MR = 3, kc = 6;
+    // k = 1 and 4 are all zero (one as -0.0f); k = 5 holds a NaN, which must be kept.
+    float panel[kc * MR] = {1, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 3, -0.0f, 0, 0, 0, 0, NAN};
+    std::uint8_t kept[kc] = {};
+    REQUIRE(compact_zero_k<MR>(panel, kc, kept) == 4);
+    CHECK(kept[0] == 0);
+    CHECK(kept[1] == 2);
+    CHECK(kept[2] == 3);
+    CHECK(kept[3] == 5);
+    CHECK(panel[0] == 1.0f);
+    CHECK(panel[1 * MR + 1] == 2.0f);  // k = 2 moved to column 1
+    CHECK(panel[2 * MR + 2] == 3.0f);  // k = 3 to column 2
+    CHECK(std::isnan(panel[3 * MR + 2]));
+}
+
+// A with zeros as the data has them: whole k-columns (background pixels of every image), runs of
+// rows (a pixel dark in some images, units ReLU zeroed) and scattered single zeros.
+template <layout LA, layout LB, class Arch>
+void check_zero_skipping(std::size_t m, std::size_t n, std::size_t k, std::uint64_t seed) {
+    const std::size_t lda = LA == layout::row_major ? k : m, ldb = LB == layout::row_major ? n : k;
+    Operand a(m * k, 0, seed), b(k * n, 0, seed + 1), bias(n, 0, seed + 2);
+    ctnn::Rng rng(seed + 3);
+    for (std::size_t p = 0; p < k; ++p) {
+        const float kind = rng.uniform();
+        for (std::size_t i = 0; i < m; ++i) {
+            float& v = LA == layout::row_major ? a.data[i * lda + p] : a.data[p * lda + i];
+            if (kind < 0.25f || (kind < 0.6f && (i / 7 + p) % 3 != 0) || rng.uniform() < 0.3f) v = 0.0f;
+        }
+    }
+    Operand skipped(m * n, 0, 9), every_k(m * n, 0, 9);
+    gemm<Arch, LA, LB, ctnn::Relu>(m, n, k, a.data, lda, b.data, ldb, skipped.data, n, bias.data, nullptr);
+    zero_k_skipping_enabled = false;
+    gemm<Arch, LA, LB, ctnn::Relu>(m, n, k, a.data, lda, b.data, ldb, every_k.data, n, bias.data, nullptr);
+    zero_k_skipping_enabled = true;
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < m * n; ++i) differ += std::memcmp(&skipped.data[i], &every_k.data[i], sizeof(float)) != 0;
+    CHECK_MESSAGE(differ == 0, differ << " of " << m * n << " elements differ (m=" << m << " n=" << n << " k=" << k << ")");
+    check_product<LA, LB>(m, n, k, a.data, lda, b.data, ldb, skipped.data, n, bias.data, true);
+}
+
+TEST_CASE("gemm: skipping the all-zero k of packed A panels gives the bits of running every k") {
+    for_each_arch([]<class Arch>() {
+        using cfg = gemm_config<Arch>;
+        // Forward-like (row-major A), weight-gradient-like (A read column-major), several k and m
+        // blocks, partial tiles, and enough rows for the team to claim blocks.
+        check_zero_skipping<layout::row_major, layout::row_major, Arch>(4 * cfg::MC + 7, 3 * cfg::NR + 5, 2 * cfg::KC + 13, 1);
+        check_zero_skipping<layout::col_major, layout::row_major, Arch>(2 * cfg::MC + 5, 2 * cfg::NR + 1, cfg::KC + 40, 2);
+        check_zero_skipping<layout::row_major, layout::col_major, Arch>(300, 5 * cfg::NR, 100, 3);
+    });
 }
 
 TEST_CASE("gemm.k_zero_leaves_c_and_zeroes_colsums") {

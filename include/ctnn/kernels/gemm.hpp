@@ -23,12 +23,15 @@
 //
 // The first k-block starts the tile from the bias (or zero) and later ones from C; the activation
 // runs on the tile after the last k-block, while it is still in registers. Threads split C (never
-// the k sum), so each element has one summation order whatever the number of threads.
+// the k sum), so each element has one summation order whatever the number of threads. A k at which
+// a whole A panel is zero is skipped (compact_zero_k): it would only add exact zeros.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <vector>
 
 #include "ctnn/activations.hpp"
 #include "ctnn/core/tensor.hpp"
@@ -61,6 +64,8 @@ struct gemm_workspace {
     Buffer colsum;  // (N) column sums of B padded to NR
     Buffer result;  // (N, M) a transposed result, for gemm_nt_few_rows
     Buffer shared_b;  // (KC, NC) packed B block the calling thread lends its team
+    std::vector<std::uint8_t> kept;        // (MC / MR, KC) the k each compacted A panel kept
+    std::vector<std::size_t> kept_count;   // (MC / MR) how many
 };
 inline gemm_workspace& workspace() {
     thread_local gemm_workspace ws;
@@ -84,6 +89,13 @@ template <layout LB> constexpr bool reads_b_in_place(std::size_t rows, const flo
 struct rect {
     parallel::range rows, cols;
 };
+
+}  // namespace detail
+
+// Off: the packed GEMMs run every k, zero or not (benchmarks, and tests that compare both paths).
+inline std::atomic<bool> zero_k_skipping_enabled{true};
+
+namespace detail {
 
 // The five loops on the rectangle r of C (one thread's share). With shared_b (a (KC, NC) buffer of
 // the team, and r holding all of C), thread t of nt packs only its part of each B block, and
@@ -128,6 +140,15 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
     constexpr a_source a_src = LA == layout::row_major ? a_source::row_major : a_source::col_major;
     float* bp = shared_b ? shared_b : reserve(ws.b, kc_step * std::min(NC, n_pad));  // (KC, NC)
     float* ap = reserve(ws.a, mc_step * kc_step);                                     // (MC, KC)
+    // Packed A and B: the A panels drop their all-zero k (compact_zero_k), exactly, as the kernel
+    // then skips only additions of zero. A B read in place has no row to skip to, so not then.
+    static_assert(cfg::KC <= 256, "gemm_block: compacted panels index k in a byte");
+    const bool skip_zero_k = !direct_a && !direct_b && zero_k_skipping_enabled.load(std::memory_order_relaxed);
+    const std::size_t panels_per_block = (mc_step + MR - 1) / MR;
+    if (skip_zero_k) {  // (the same thread may run GEMMs of other arches, with other MR)
+        if (ws.kept.size() < panels_per_block * kc_step) ws.kept.resize(panels_per_block * kc_step);
+        if (ws.kept_count.size() < panels_per_block) ws.kept_count.resize(panels_per_block);
+    }
 
     for (std::size_t jc = 0; jc < n; jc += NC) {
         const std::size_t nc = std::min(NC, n - jc);
@@ -162,6 +183,9 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
                  block = rows_after(block.end)) {
                 const std::size_t ic = block.begin, mc = block.end - block.begin;
                 if (!direct_a) pack_a<Arch, MR, LA>(a, lda, ic, pc, mc, kc, ap);
+                if (skip_zero_k)
+                    for (std::size_t ir = 0; ir < mc; ir += MR)
+                        ws.kept_count[ir / MR] = compact_zero_k<MR>(ap + ir * kc, kc, ws.kept.data() + ir / MR * kc);
                 for (std::size_t jr = 0; jr < nc; jr += NR) {
                     const std::size_t cols = std::min(NR, nc - jr);
                     const bool b_in_place = direct_b && cols == NR;
@@ -189,6 +213,10 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
                         else if (b_in_place)
                             ukernel::template run<Act, a_source::packed, true>(kc, a_panel, 0, b_panel, ldb, start,
                                                                                bias_row, finish, tile, ldc, rows, cols);
+                        else if (skip_zero_k && ws.kept_count[ir / MR] < kc)
+                            ukernel::template run<Act, a_source::packed, false, true>(
+                                ws.kept_count[ir / MR], a_panel, 0, b_panel, 0, start, bias_row, finish, tile, ldc,
+                                rows, cols, ws.kept.data() + ir / MR * kc);
                         else
                             ukernel::template run<Act>(kc, a_panel, 0, b_panel, 0, start, bias_row, finish, tile, ldc,
                                                        rows, cols);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 #include "ctnn/detail/simd_headers.hpp"
@@ -101,6 +102,9 @@ enum class tile_start { zero, row, load };
 //                or (DirectB) the top-left element of the kc x NR block of a row-major B, stride ldb
 //   row (NR)     bias slice, padded to NR (read only when start == row)
 //   c            the tile's top-left element, row stride ldc; m <= MR, n <= NR (edges go through a buffer)
+//   kept         (SkipsK) the packed A panel holds only kc of the block's k, those where some of its MR
+//                rows is nonzero (compact_zero_k in pack.hpp); kept[p] is the k of its p-th column,
+//                whose row of Bp is read. A skipped k would have added exact zeros.
 template <class Arch, std::size_t MR, std::size_t NR> struct gemm_ukernel {
     using S = detail::simd_ops<Arch>;
     using vec = typename S::vec;
@@ -108,10 +112,11 @@ template <class Arch, std::size_t MR, std::size_t NR> struct gemm_ukernel {
     static constexpr std::size_t NV = NR / W;  // vector accumulators per row
     static_assert(NR % W == 0, "gemm_ukernel<Arch, MR, NR>: NR must be a multiple of the SIMD width");
 
-    template <class Act, a_source Src = a_source::packed, bool DirectB = false>
+    template <class Act, a_source Src = a_source::packed, bool DirectB = false, bool SkipsK = false>
     static void run(std::size_t kc, const float* ap, std::size_t lda, const float* bp, std::size_t ldb,
                     tile_start start, const float* row, bool finish, float* c, std::size_t ldc, std::size_t m,
-                    std::size_t n) noexcept {
+                    std::size_t n, const std::uint8_t* kept = nullptr) noexcept {
+        static_assert(!SkipsK || (Src == a_source::packed && !DirectB), "gemm_ukernel: skipping k needs packed A and B");
         // Steps through A: to the next row of the tile (a_row) and to the next k (a_k).
         const std::size_t a_row = Src == a_source::packed ? 1 : Src == a_source::row_major ? lda : 1;
         const std::size_t a_k = Src == a_source::packed ? MR : Src == a_source::row_major ? 1 : lda;
@@ -138,9 +143,10 @@ template <class Arch, std::size_t MR, std::size_t NR> struct gemm_ukernel {
         // The k-loop: one rank-1 update (column of Ap times row of Bp) per step.
 #pragma GCC unroll 4
         for (std::size_t p = 0; p < kc; ++p) {
+            const float* b_row = SkipsK ? bp + std::size_t{kept[p]} * NR : bp;
             vec b[NV];
 #pragma GCC unroll 4
-            for (std::size_t v = 0; v < NV; ++v) b[v] = DirectB ? S::load(bp + v * W) : S::load_aligned(bp + v * W);
+            for (std::size_t v = 0; v < NV; ++v) b[v] = DirectB ? S::load(b_row + v * W) : S::load_aligned(b_row + v * W);
 #pragma GCC unroll 16
             for (std::size_t i = 0; i < MR; ++i) {
                 const vec a = S::broadcast(ap[i * a_row]);
@@ -148,7 +154,7 @@ template <class Arch, std::size_t MR, std::size_t NR> struct gemm_ukernel {
                 for (std::size_t v = 0; v < NV; ++v) acc[i][v] = S::fma(a, b[v], acc[i][v]);
             }
             ap += a_k;
-            bp += DirectB ? ldb : NR;
+            if constexpr (!SkipsK) bp += DirectB ? ldb : NR;
         }
 
         if (start == tile_start::load) {

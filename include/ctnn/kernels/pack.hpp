@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "ctnn/kernels/gemm_ukernel.hpp"
@@ -90,6 +91,30 @@ template <class Arch, std::size_t MR, layout LA> void pack_a(const float* a, std
                 for (std::size_t r = 0; r < MR; ++r) dst[p * MR + r] = r < rows ? src[r * lda + p] : 0.0f;
         }
     }
+}
+
+// Drops from one packed A micro-panel (kc, MR) the k at which all MR rows are zero, moving the
+// others forward in order; kept[i] is the k of the i-th column left, and the count is returned.
+// The microkernel then skips those k (gemm_ukernel SkipsK), which only ever added exact zeros:
+// the input images' background and ReLU's zeros make a fifth of a first layer's k-steps empty.
+template <std::size_t MR> std::size_t compact_zero_k(float* panel, std::size_t kc, std::uint8_t* kept) noexcept {
+    std::size_t count = 0;
+    for (std::size_t p = 0; p < kc; ++p) {
+        const float* column = panel + p * MR;
+        // The bits without the sign (so -0.0f is zero too, and a NaN is not): an integer OR that
+        // vectorizes, where float compares would not.
+        std::uint32_t bits = 0;
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < MR; ++r) {
+            std::uint32_t u;
+            std::memcpy(&u, column + r, sizeof u);
+            bits |= u << 1;
+        }
+        if (bits == 0) continue;
+        if (count != p) std::copy_n(column, MR, panel + count * MR);
+        kept[count++] = static_cast<std::uint8_t>(p);
+    }
+    return count;
 }
 
 // One full panel of a column-major B: NR columns of kc floats (column c at src + c * ldb) into
