@@ -235,6 +235,25 @@ TEST_CASE("gemm: skipping the all-zero k of packed A panels gives the bits of ru
     });
 }
 
+TEST_CASE("gemm_small_m: one row skips its zero k and gives the bits of the multi-row path, which reads them all") {
+    for_each_arch([]<class Arch>() {
+        constexpr std::size_t W = detail::simd_ops<Arch>::width;
+        const std::size_t k = 301, n = 12 * W + 3;  // W-wide blocks, then scalar columns
+        Operand a(2 * k, 0, 7), b(k * n, 0, 8), bias(n, 0, 9);
+        ctnn::Rng rng(10);
+        for (std::size_t p = 0; p < k; ++p) {
+            if (p % 5 < 2 || rng.uniform() < 0.3f) a.data[p] = 0.0f;  // runs of zeros and scattered ones
+            a.data[k + p] = a.data[p];                               // row 1 = row 0
+        }
+        Operand one(n, 0, 11), two(2 * n, 0, 12);
+        gemm_small_m<Arch, ctnn::Relu>(1, n, k, a.data, k, b.data, n, one.data, n, bias.data);
+        gemm_small_m<Arch, ctnn::Relu>(2, n, k, a.data, k, b.data, n, two.data, n, bias.data);
+        CHECK(std::memcmp(one.data, two.data, n * sizeof(float)) == 0);
+        CHECK(std::memcmp(one.data, two.data + n, n * sizeof(float)) == 0);
+        check_product<layout::row_major, layout::row_major>(1, n, k, a.data, k, b.data, n, one.data, n, bias.data, true);
+    });
+}
+
 TEST_CASE("gemm.k_zero_leaves_c_and_zeroes_colsums") {
     Operand a(8, 0, 1), b(8, 0, 2), c(6, 0, 3), fresh(6, 0, 3);
     std::vector<float> sums(2, 7.0f);

@@ -66,6 +66,7 @@ struct gemm_workspace {
     Buffer shared_b;  // (KC, NC) packed B block the calling thread lends its team
     std::vector<std::uint8_t> kept;        // (MC / MR, KC) the k each compacted A panel kept
     std::vector<std::size_t> kept_count;   // (MC / MR) how many
+    std::vector<std::uint32_t> nonzero_k;  // (K) of a single row's product
 };
 inline gemm_workspace& workspace() {
     thread_local gemm_workspace ws;
@@ -265,37 +266,52 @@ void small_m_rows(parallel::range cols, std::size_t k, const float* a, std::size
         }
 }
 
+// The k at which a (k) is nonzero, in order: a single row's product reads only those rows of B.
+// At batch 1 the product streams B (the weights) from memory, and an image's background or
+// ReLU's zeros leave about half of its rows unread; skipped k only ever added exact zeros.
+inline std::size_t nonzero_indices(const float* a, std::size_t k, std::uint32_t* indices) noexcept {
+    std::size_t count = 0;
+    for (std::size_t p = 0; p < k; ++p) {
+        indices[count] = static_cast<std::uint32_t>(p);
+        count += a[p] != 0.0f;  // branch-free; a NaN counts as nonzero
+    }
+    return count;
+}
+
 // One row (batch 1): c = bias + a · B over the columns `cols`, streaming B row after row (four at a
 // time) with c as the accumulator: sequential reads suit the prefetchers better than column strips
-// when every element of B is used once. Same summation order as row_ukernel.
-template <class Arch, class Act> void single_row(parallel::range cols, std::size_t k, const float* a, const float* b,
-                                                 std::size_t ldb, float* c, const float* bias) {
+// when every element of B is used once. Same summation order as row_ukernel;
+// only the nonzero k of a (ks[0 .. count)) are visited.
+template <class Arch, class Act> void single_row(parallel::range cols, std::size_t count, const std::uint32_t* ks,
+                                                 const float* a, const float* b, std::size_t ldb, float* c,
+                                                 const float* bias) {
     using S = simd_ops<Arch>;
     using vec = typename S::vec;
     constexpr std::size_t W = S::width;
     const std::size_t vec_end = cols.begin + (cols.end - cols.begin) / W * W;
     for (std::size_t j = cols.begin; j < cols.end; ++j) c[j] = bias ? bias[j] : 0.0f;
-    std::size_t p = 0;
-    for (; p + 4 <= k; p += 4) {
-        const vec a0 = S::broadcast(a[p]), a1 = S::broadcast(a[p + 1]), a2 = S::broadcast(a[p + 2]),
-                  a3 = S::broadcast(a[p + 3]);
-        const float* b0 = b + p * ldb;
+    std::size_t q = 0;
+    for (; q + 4 <= count; q += 4) {
+        const vec a0 = S::broadcast(a[ks[q]]), a1 = S::broadcast(a[ks[q + 1]]), a2 = S::broadcast(a[ks[q + 2]]),
+                  a3 = S::broadcast(a[ks[q + 3]]);
+        const float *b0 = b + ks[q] * ldb, *b1 = b + ks[q + 1] * ldb, *b2 = b + ks[q + 2] * ldb,
+                    *b3 = b + ks[q + 3] * ldb;
         for (std::size_t j = cols.begin; j < vec_end; j += W) {
             vec acc = S::load(c + j);
             acc = S::fma(a0, S::load(b0 + j), acc);
-            acc = S::fma(a1, S::load(b0 + ldb + j), acc);
-            acc = S::fma(a2, S::load(b0 + 2 * ldb + j), acc);
-            acc = S::fma(a3, S::load(b0 + 3 * ldb + j), acc);
+            acc = S::fma(a1, S::load(b1 + j), acc);
+            acc = S::fma(a2, S::load(b2 + j), acc);
+            acc = S::fma(a3, S::load(b3 + j), acc);
             S::store(c + j, acc);
         }
     }
-    for (; p < k; ++p) {
-        const vec a0 = S::broadcast(a[p]);
+    for (; q < count; ++q) {
+        const vec a0 = S::broadcast(a[ks[q]]);
         for (std::size_t j = cols.begin; j < vec_end; j += W)
-            S::store(c + j, S::fma(a0, S::load(b + p * ldb + j), S::load(c + j)));
+            S::store(c + j, S::fma(a0, S::load(b + ks[q] * ldb + j), S::load(c + j)));
     }
     for (std::size_t j = vec_end; j < cols.end; ++j)
-        for (std::size_t q = 0; q < k; ++q) c[j] += a[q] * b[q * ldb + j];
+        for (std::size_t r = 0; r < count; ++r) c[j] += a[ks[r]] * b[ks[r] * ldb + j];
     std::size_t j = cols.begin;
     for (; j < vec_end; j += W) S::store(c + j, Act::forward(S::load(c + j)));
     for (; j < cols.end; ++j) c[j] = Act::forward(c[j]);
@@ -383,9 +399,18 @@ void gemm_small_m(std::size_t m, std::size_t n, std::size_t k, const float* a, s
     constexpr std::size_t W = detail::simd_ops<Arch>::width;
     constexpr std::size_t grain = 8 * W;  // widest column block (one row: 8 vector accumulators)
 
+    // One row: the nonzero k, found once for all threads (skipping is exact, so always worth it).
+    std::uint32_t* nonzero_k = nullptr;
+    std::size_t nonzero_count = 0;
+    if (m == 1) {
+        std::vector<std::uint32_t>& indices = detail::workspace().nonzero_k;
+        if (indices.size() < k) indices.resize(k);
+        nonzero_k = indices.data();
+        nonzero_count = detail::nonzero_indices(a, k, nonzero_k);
+    }
     parallel::run(parallel::threads_for(m * n * k), [&](int t, int nt) {
         const parallel::range cols = parallel::split(n, nt, t, grain);
-        if (m == 1) return detail::single_row<Arch, Act>(cols, k, a, b, ldb, c, bias);
+        if (m == 1) return detail::single_row<Arch, Act>(cols, nonzero_count, nonzero_k, a, b, ldb, c, bias);
         for (std::size_t i = 0; i < m; i += 6) {
             const std::size_t rows = std::min<std::size_t>(6, m - i);
             switch (rows) {
