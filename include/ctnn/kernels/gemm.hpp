@@ -24,7 +24,8 @@
 // The first k-block starts the tile from the bias (or zero) and later ones from C; the activation
 // runs on the tile after the last k-block, while it is still in registers. Threads split C (never
 // the k sum), so each element has one summation order whatever the number of threads. A k at which
-// a whole A panel is zero is skipped (compact_zero_k): it would only add exact zeros.
+// a whole A panel is zero is skipped (compact_zero_k), as is a zero of a single row: it would only
+// add exact zeros (unless B holds an infinity or NaN there, which then does not spread, as in sparse BLAS).
 #pragma once
 
 #include <algorithm>
