@@ -19,19 +19,20 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Open MPI refuses to start as root unless told; CI runs as root. --oversubscribe: the test must
-# not depend on the machine having 2 free slots.
-root_flags=
-[ "$(id -u)" = 0 ] && root_flags=--allow-run-as-root
+# Root, oversubscription and the one-host transports, as the MPI tests start their jobs.
+# shellcheck source=tests/distributed/mpi/openmpi_env.sh
+. "$(dirname "$0")/../tests/distributed/mpi/openmpi_env.sh"
 
 # A small subset keeps the run to a few seconds; one thread per rank keeps 2 ranks on 2 cores.
 # run NAME RANKS [FLAGS...]: writes $work/out.NAME and $work/weights.NAME.npz.
+export OMP_NUM_THREADS=1
 run() {
     name=$1
     ranks=$2
     shift 2
     out=$work/out.$name
-    OMP_NUM_THREADS=1 "$mpirun" $root_flags --oversubscribe -np "$ranks" "$exe" --data "$data" \
+    # shellcheck disable=SC2086  # mpirun_flags is a list of words
+    OMP_NUM_THREADS=1 "$mpirun" $mpirun_flags -np "$ranks" "$exe" --data "$data" \
         --epochs 2 --batch-size 500 --train-size 4000 --validation-size 1000 --verbose 0 \
         --save-weights "$work/weights.$name.npz" "$@" >"$out" 2>"$work/err.$name"
     status=$?

@@ -23,6 +23,7 @@ namespace model_test_data_parallel {
 using namespace ctnn;
 using testing::ThreadCommunicator;
 using testing::ThreadWorld;
+using testing::rethrow_first;
 
 namespace {
 struct DropoutNet : Sequential<Dense<6, 24, Relu>, Dropout<0.5>, Dense<24, 3, Softmax>> {};
@@ -65,10 +66,6 @@ bool same_bits(const std::map<std::string, std::vector<double>>& a, const std::m
             return false;
     }
     return true;
-}
-void rethrow_first(const std::vector<std::exception_ptr>& errors) {
-    for (const auto& e : errors)
-        if (e) std::rethrow_exception(e);
 }
 
 // Trains DropoutNet on `ranks` thread-ranks; rank r starts from its own seed, so only the broadcast
