@@ -25,7 +25,7 @@ namespace kn = ctnn::kernels;
 namespace ref = ctnn::kernels::reference;
 using ctnn::testing::for_each_arch;
 
-constexpr std::size_t sweep_sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 500, 1000, 3 * 1000, 32 * 1000};
+constexpr std::size_t sweep_sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 500, 1000, 3 * 1000, 32 * 1000, 500 * 1000 + 3};
 
 std::vector<float> random_vector(std::size_t n, std::uint64_t seed, float lo, float hi) {
     ctnn::Rng rng(seed);

@@ -34,26 +34,35 @@ inline std::uint32_t dropout_threshold(float rate) {
 // keep[k] = 1 with probability 1 − rate, else 0.                                       keep (n)
 // One 64-bit draw feeds four units, its 16-bit chunks taken from the low end (unit 4i+j gets bits
 // 16j..16j+15 of draw i); the last draw's unused chunks are discarded. So the mask, and the state
-// the Rng is left in (ceil(n/4) draws), depend only on the Rng state and n.
+// the Rng is left in (ceil(n/4) draws), depend only on the Rng state and n: the threads draw their
+// parts of the stream at their offsets (Rng::draw_at), which gives the bits of drawing in order.
 inline void dropout_make_mask(std::size_t n, float rate, ctnn::Rng& rng, std::uint8_t* keep) {
     const std::uint32_t threshold = detail::dropout_threshold(rate);
-    std::size_t k = 0;
-    for (; k + 4 <= n; k += 4) {
-        const std::uint64_t draw = rng.next_u64();
-        // Build four bytes, store once: lets the compiler keep everything in registers.
-        std::uint32_t packed = 0;
-        for (unsigned j = 0; j < 4; ++j)
-            packed |= std::uint32_t(((draw >> (16 * j)) & 0xFFFFu) >= threshold) << (8 * j);
-        if constexpr (std::endian::native == std::endian::little) {
-            std::memcpy(keep + k, &packed, 4);
-        } else {
-            for (unsigned j = 0; j < 4; ++j) keep[k + j] = static_cast<std::uint8_t>(packed >> (8 * j));
+    const auto unit_keeps = [threshold](std::uint64_t draw, unsigned j) -> std::uint32_t {
+        return ((draw >> (16 * j)) & 0xFFFFu) >= threshold ? 1u : 0u;
+    };
+    const std::size_t full_draws = n / 4;
+    const auto draw_range = [&](std::size_t first, std::size_t last) {
+        for (std::size_t i = first; i < last; ++i) {
+            const std::uint64_t draw = rng.draw_at(i);
+            // Build four bytes, store once: lets the compiler keep everything in registers.
+            std::uint32_t packed = 0;
+            for (unsigned j = 0; j < 4; ++j) packed |= unit_keeps(draw, j) << (8 * j);
+            if constexpr (std::endian::native == std::endian::little) {
+                std::memcpy(keep + 4 * i, &packed, 4);
+            } else {
+                for (unsigned j = 0; j < 4; ++j) keep[4 * i + j] = static_cast<std::uint8_t>(packed >> (8 * j));
+            }
         }
+    };
+    constexpr std::size_t draws_per_part = detail::parallel_chunk / 4;
+    if (full_draws <= draws_per_part) draw_range(0, full_draws);
+    else detail::parallel_parts(full_draws, draws_per_part, draw_range);
+    if (full_draws * 4 < n) {
+        const std::uint64_t draw = rng.draw_at(full_draws);
+        for (std::size_t k = full_draws * 4; k < n; ++k) keep[k] = static_cast<std::uint8_t>(unit_keeps(draw, unsigned(k % 4)));
     }
-    if (k < n) {
-        const std::uint64_t draw = rng.next_u64();
-        for (unsigned j = 0; k < n; ++k, ++j) keep[k] = ((draw >> (16 * j)) & 0xFFFFu) >= threshold ? 1 : 0;
-    }
+    rng.discard((n + 3) / 4);
 }
 
 // y = keep ? x · scale : 0.      A dropped unit gives exactly 0, even where x is inf or NaN.

@@ -43,6 +43,7 @@
 #include "ctnn/core/tensor.hpp"
 #include "ctnn/distributed/shard_sum.hpp"
 #include "ctnn/io/npz.hpp"
+#include "ctnn/kernels/gather.hpp"
 #include "ctnn/losses/losses.hpp"
 #include "ctnn/model/fit_options.hpp"
 
@@ -661,12 +662,8 @@ private:
 
     // Copies the rows `indices` of x and y into the contiguous batch buffers.
     void gather(const Matrix& x, const targets_container& y, const std::size_t* indices, std::size_t count) {
-        const float* xs = x.data();
-        const target_type* ts = y.data();
-        for (std::size_t r = 0; r < count; ++r) {
-            std::copy_n(xs + indices[r] * input_size, input_size, x_batch_.data() + r * input_size);
-            std::copy_n(ts + indices[r] * target_width, target_width, t_batch_.data() + r * target_width);
-        }
+        kernels::gather_rows(count, input_size, x.data(), indices, x_batch_.data());
+        kernels::gather_rows(count, target_width, y.data(), indices, t_batch_.data());
     }
 
     static const target_type* target_row(const targets_container& y, std::size_t row) {
