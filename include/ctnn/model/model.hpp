@@ -14,16 +14,12 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <initializer_list>
 #include <iostream>
 #include <numeric>
 #include <span>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -41,10 +37,10 @@
 #include "ctnn/core/model_interface.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/core/tensor.hpp"
-#include "ctnn/distributed/shard_sum.hpp"
 #include "ctnn/io/npz.hpp"
 #include "ctnn/kernels/gather.hpp"
 #include "ctnn/losses/losses.hpp"
+#include "ctnn/model/data_parallel.hpp"
 #include "ctnn/model/fit_options.hpp"
 
 namespace ctnn {
@@ -146,7 +142,7 @@ public:
         check_options(options);
         check_data("fit(x, y)", x, y);
         const DataParallel& data_parallel = options.data_parallel;
-        check_data_parallel("fit", data_parallel);
+        detail::check_data_parallel("fit", data_parallel);
 
         // Validation: explicit data, else the last validation_split of the samples (before shuffling).
         const std::size_t total = x.shape(0);
@@ -195,18 +191,18 @@ public:
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
-        DataParallelStep sharded;
+        detail::DataParallelStep sharded;
         if (data_parallel.enabled()) {
             // Every check above ran on every rank: only now the first collective call.
-            agree_across_ranks("fit", *data_parallel.communicator,
+            detail::agree_across_ranks("fit", *data_parallel.communicator,
                                {{"training samples", double(train_count)},
                                 {"validation samples", double(validation.count)},
                                 {"batch_size", double(batch_size)},
                                 {"epochs", double(options.epochs)},
                                 {"data_parallel.shards", double(data_parallel.shards)},
                                 {"data_parallel.reduction", double(static_cast<int>(data_parallel.reduction))}});
-            share_rank_zero_state(*data_parallel.communicator);
-            sharded = DataParallelStep(data_parallel, parameters_);
+            detail::share_rank_zero_state(*data_parallel.communicator, parameters_, rng_);
+            sharded = detail::DataParallelStep(data_parallel, parameters_, 1 + metric_count);
         }
         Rng shuffle_rng = rng_.split(), dropout_rng = rng_.split();
         std::vector<std::size_t> order(train_count);
@@ -238,7 +234,7 @@ public:
                 for (std::size_t m = 0; m < sizeof...(Metrics); ++m)
                     batch_logs.set(raw_metric_names()[m], result.metric_sums[m] / double(count));
                 list.train_batch_end(step, batch_logs);
-                if (data_parallel.enabled()) stop_training = rank_zero_says_stop(*data_parallel.communicator);
+                if (data_parallel.enabled()) stop_training = detail::rank_zero_says_stop(*data_parallel.communicator, stop_training);
                 if (stop_training) break;
             }
             epoch_logs.clear();
@@ -248,7 +244,7 @@ public:
                 for (const auto& [name, value] : val) epoch_logs.set("val_" + name, value);
             }
             list.epoch_end(epoch, epoch_logs);
-            if (data_parallel.enabled()) stop_training = rank_zero_says_stop(*data_parallel.communicator);
+            if (data_parallel.enabled()) stop_training = detail::rank_zero_says_stop(*data_parallel.communicator, stop_training);
         }
         list.train_end(epoch_logs);
         return history;
@@ -270,7 +266,7 @@ public:
                       "evaluate(x, y): y must be a ctnn::Matrix for this loss, or ctnn::Labels for SparseCategoricalCrossentropy");
         check_data("evaluate(x, y)", x, y);
         check_batch_size("evaluate", options.batch_size);
-        check_data_parallel("evaluate", options.data_parallel);
+        detail::check_data_parallel("evaluate", options.data_parallel);
         Communicator* communicator = options.data_parallel.communicator;
         const bool first_rank = communicator == nullptr || communicator->rank() == 0;
         callbacks::ProgbarLogger progbar(first_rank ? options.verbose : 0);
@@ -279,7 +275,7 @@ public:
         list.set_model(*this);
         const std::size_t batch = std::min(options.batch_size, std::size_t(x.shape(0)));
         if (communicator != nullptr)
-            agree_across_ranks("evaluate", *communicator, {{"samples", double(x.shape(0))}, {"batch_size", double(batch)}});
+            detail::agree_across_ranks("evaluate", *communicator, {{"samples", double(x.shape(0))}, {"batch_size", double(batch)}});
         reserve(batch);
         progbar.start((x.shape(0) + batch - 1) / batch);
         const Logs logs = run_evaluation({x.data(), target_row(y, 0), x.shape(0)}, batch, list, communicator);
@@ -445,39 +441,7 @@ private:
         for (std::size_t i = 0; i < parameters_.size(); ++i) optimizer_.update(*parameters_[i], states_[i]);
     }
 
-    // ---- data parallelism --------------------------------------------------------------------------
-    // Buffers of one data-parallel fit: this rank's shards' gradients, one Buffer per shard and
-    // parameter, traded with Parameter::gradient by swapping (no copies), and every shard's loss
-    // and metric sums.
-    struct DataParallelStep {
-        DataParallelStep() = default;
-        DataParallelStep(const DataParallel& options, const std::vector<Parameter*>& parameters)
-            : communicator(options.communicator),
-              deterministic(options.reduction == GradientReduction::deterministic),
-              shards(deterministic ? options.shards : std::size_t(options.communicator->size())),
-              mine(distributed::shards_of_rank(options.communicator->rank(), options.communicator->size(), shards)),
-              gradients(mine.last - mine.first),
-              shard_pointers(parameters.size()),
-              sums(shards * (1 + metric_count)) {
-            for (auto& shard : gradients)
-                for (const Parameter* p : parameters) shard.emplace_back(p->size());
-        }
-        // The pointers sum_shards_in_tree_order takes for parameter i: its local shards in order.
-        std::span<float* const> shards_of(std::size_t parameter) {
-            std::vector<float*>& pointers = shard_pointers[parameter];
-            pointers.clear();  // capacity kept: no allocation after the first step
-            for (auto& shard : gradients) pointers.push_back(shard[parameter].data());
-            return pointers;
-        }
-        Communicator* communicator = nullptr;
-        bool deterministic = true;
-        std::size_t shards = 1;
-        distributed::ShardRange mine{0, 0};
-        std::vector<std::vector<Buffer>> gradients;    // [local shard][parameter]
-        std::vector<std::vector<float*>> shard_pointers;  // [parameter][local shard]
-        std::vector<double> sums;                        // (shards, 1 + metrics)
-    };
-
+    // ---- data parallelism (the pieces that do not need the Model: model/data_parallel.hpp) -----------
     // One step of data-parallel training. The global batch is cut into `shards` parts at fixed
     // rows, whatever the number of ranks; each part's gradient depends only on its samples (the
     // kernels' sums do not depend on the thread count, and each shard's dropout stream comes from
@@ -486,7 +450,7 @@ private:
     // Loss and metric sums travel as one slot per shard, zero on the ranks that do not own it: a
     // sum of one value and zeros is exact in any order, and the shards are then added in order.
     BatchResult train_step_data_parallel(const Matrix& x, const targets_container& y, const std::size_t* indices,
-                                         std::size_t count, Rng& dropout_rng, DataParallelStep& step) {
+                                         std::size_t count, Rng& dropout_rng, detail::DataParallelStep& step) {
         const std::uint64_t step_seed = dropout_rng.next_u64();
         std::fill(step.sums.begin(), step.sums.end(), 0.0);
         for (std::size_t s = step.mine.first; s < step.mine.last; ++s) {
@@ -497,7 +461,7 @@ private:
                 continue;
             }
             gather(x, y, indices + begin, end - begin);
-            Rng shard_rng(shard_seed(step_seed, s));
+            Rng shard_rng(detail::shard_seed(step_seed, s));
             const BatchResult r = compute_gradients(end - begin, shard_rng, float(end - begin) / float(count));
             double* slot = step.sums.data() + s * (1 + metric_count);
             slot[0] = r.loss_sum;
@@ -527,67 +491,6 @@ private:
         }
         return result;
     }
-    // SplitMix64's finalizer over (step, shard): shard streams that do not overlap one another.
-    static std::uint64_t shard_seed(std::uint64_t step_seed, std::size_t shard) {
-        std::uint64_t z = step_seed ^ (0xD1B54A32D192ED03ULL * (std::uint64_t(shard) + 1));
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    }
-    // Rank 0's weights and random stream on every rank, so every rank starts from the same model
-    // (whatever each did before: initialize, load_weights, an earlier fit).
-    void share_rank_zero_state(Communicator& communicator) {
-        for (Parameter* p : parameters_) communicator.broadcast(std::span<float>(p->value.data(), p->size()), 0);
-        std::uint64_t seed = rng_.next_u64();
-        std::array<std::uint8_t, sizeof seed> bytes{};
-        std::memcpy(bytes.data(), &seed, sizeof seed);
-        communicator.broadcast(std::span<std::uint8_t>(bytes), 0);
-        std::memcpy(&seed, bytes.data(), sizeof seed);
-        rng_ = Rng(seed);
-    }
-    // stop_training as rank 0 has it, on every rank (a callback may run on rank 0 only).
-    bool rank_zero_says_stop(Communicator& communicator) {
-        std::array<std::uint8_t, 1> flag{static_cast<std::uint8_t>(stop_training ? 1 : 0)};
-        communicator.broadcast(std::span<std::uint8_t>(flag), 0);
-        return flag[0] != 0;
-    }
-    // Every rank must train on the same number of samples with the same options: a rank that
-    // differs would wait forever in a collective the others never make. All ranks see the same
-    // sums, so all of them throw or none does.
-    struct NamedValue {
-        const char* name;
-        double value;
-    };
-    static void agree_across_ranks(const char* where, Communicator& communicator, std::initializer_list<NamedValue> values) {
-        std::vector<double> sums;
-        for (const NamedValue& v : values) {
-            sums.push_back(v.value);
-            sums.push_back(v.value * v.value);
-        }
-        communicator.allreduce_sum(std::span<double>(sums));
-        const double ranks = communicator.size();
-        std::size_t i = 0;
-        for (const NamedValue& v : values) {
-            const double sum = sums[i], sum_of_squares = sums[i + 1];
-            i += 2;
-            if (ranks * sum_of_squares == sum * sum) continue;  // all equal
-            std::ostringstream message;
-            message << where << ": the ranks were given different data sizes or options: " << v.name << " is "
-                    << v.value << " here, " << sum / ranks << " on average over the " << communicator.size()
-                    << " ranks; every rank must call with the same x, y and options";
-            throw std::invalid_argument(message.str());
-        }
-    }
-    static void check_data_parallel(const std::string& where, const DataParallel& options) {
-        if (!options.enabled()) return;
-        const std::size_t ranks = static_cast<std::size_t>(options.communicator->size());
-        if (options.reduction != GradientReduction::deterministic) return;
-        if (options.shards == 0 || !std::has_single_bit(options.shards) || options.shards < ranks)
-            throw std::invalid_argument(where + ": data_parallel.shards is " + std::to_string(options.shards) +
-                                        "; expected a power of two (1, 2, 4, 8, ...) at least the number of ranks (" +
-                                        std::to_string(ranks) + ")");
-    }
-
     BatchResult score(const float* p, const target_type* t, std::size_t count) const {
         BatchResult r;
         r.loss_sum = loss_.template sum<output_size>(count, p, t);
