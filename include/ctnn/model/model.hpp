@@ -463,9 +463,7 @@ private:
             gather(x, y, indices + begin, end - begin);
             Rng shard_rng(detail::shard_seed(step_seed, s));
             const BatchResult r = compute_gradients(end - begin, shard_rng, float(end - begin) / float(count));
-            double* slot = step.sums.data() + s * (1 + metric_count);
-            slot[0] = r.loss_sum;
-            for (std::size_t m = 0; m < metric_count; ++m) slot[1 + m] = r.metric_sums[m];
+            store_sums(r, step.sums.data() + s * (1 + metric_count));
             // The shard keeps the gradients; the parameters get its old buffers for the next backward.
             for (std::size_t i = 0; i < parameters_.size(); ++i) std::swap(parameters_[i]->gradient, gradient[i]);
         }
@@ -485,11 +483,22 @@ private:
         communicator.allreduce_sum(std::span<double>(step.sums));
         BatchResult result;
         for (std::size_t s = 0; s < step.shards; ++s) {
-            const double* slot = step.sums.data() + s * (1 + metric_count);
-            result.loss_sum += slot[0];
-            for (std::size_t m = 0; m < metric_count; ++m) result.metric_sums[m] += slot[1 + m];
+            const BatchResult shard = load_sums(step.sums.data() + s * (1 + metric_count));
+            result.loss_sum += shard.loss_sum;
+            for (std::size_t m = 0; m < metric_count; ++m) result.metric_sums[m] += shard.metric_sums[m];
         }
         return result;
+    }
+    // A BatchResult as the 1 + metric_count doubles of one slot of the sums that ranks reduce.
+    static void store_sums(const BatchResult& r, double* slot) {
+        slot[0] = r.loss_sum;
+        std::copy(r.metric_sums.begin(), r.metric_sums.end(), slot + 1);
+    }
+    static BatchResult load_sums(const double* slot) {
+        BatchResult r;
+        r.loss_sum = slot[0];
+        std::copy_n(slot + 1, metric_count, r.metric_sums.begin());
+        return r;
     }
     BatchResult score(const float* p, const target_type* t, std::size_t count) const {
         BatchResult r;
@@ -535,22 +544,15 @@ private:
             list.test_batch_begin(b, logs);
             network_.forward(data.x + first * input_size, workspace_, {count, Phase::inference, nullptr});
             const BatchResult r = score(workspace_.output(), data.t + first * target_width, count);
-            double* slot = sums.data() + b * (1 + metric_count);
-            slot[0] = r.loss_sum;
-            for (std::size_t m = 0; m < metric_count; ++m) slot[1 + m] = r.metric_sums[m];
+            store_sums(r, sums.data() + b * (1 + metric_count));
             local.add(r, count);
             local.write(logs);
             list.test_batch_end(b, logs);
         }
         communicator.allreduce_sum(std::span<double>(sums));
         RunningMeans running;
-        for (std::size_t b = 0; b < batches; ++b) {
-            BatchResult r;
-            const double* slot = sums.data() + b * (1 + metric_count);
-            r.loss_sum = slot[0];
-            for (std::size_t m = 0; m < metric_count; ++m) r.metric_sums[m] = slot[1 + m];
-            running.add(r, std::min(batch_size, data.count - b * batch_size));
-        }
+        for (std::size_t b = 0; b < batches; ++b)
+            running.add(load_sums(sums.data() + b * (1 + metric_count)), std::min(batch_size, data.count - b * batch_size));
         running.write(logs);
         list.test_end(logs);
         return logs;
