@@ -5,13 +5,18 @@
 //   "saving epoch N"   just before the checkpoint of epoch N (1-based) is written
 //   "epoch N saved"    once it is in place
 //   "done"             after fit returned
-// Usage: train_until_killed LOGDIR CKPTDIR EPOCHS. Run with OMP_NUM_THREADS=1 for repeatable weights.
+// With a fourth argument "stop-before-saves", it stops itself (SIGSTOP) right after each "saving
+// epoch N" line, so that the parent holds it at the start of that save however busy the machine is,
+// and chooses from there when the kill lands.
+// Usage: train_until_killed LOGDIR CKPTDIR EPOCHS [stop-before-saves]. Run with OMP_NUM_THREADS=1
+// for repeatable weights.
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <string>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include "harden_common.hpp"
@@ -25,7 +30,11 @@ void say(const std::string& line) {
 }
 
 struct AnnounceSave {
-    void on_epoch_end(std::size_t epoch) { say("saving epoch " + std::to_string(epoch + 1)); }
+    bool stop_after_announcing = false;
+    void on_epoch_end(std::size_t epoch) {
+        say("saving epoch " + std::to_string(epoch + 1));
+        if (stop_after_announcing) ::raise(SIGSTOP);
+    }
 };
 struct AnnounceSaved {
     void on_epoch_end(std::size_t epoch) { say("epoch " + std::to_string(epoch + 1) + " saved"); }
@@ -35,8 +44,9 @@ struct AnnounceSaved {
 
 int main(int argc, char** argv) try {
     using namespace ctnn;
-    if (argc != 4) {
-        std::fprintf(stderr, "usage: train_until_killed LOGDIR CKPTDIR EPOCHS\n");
+    const bool stop_before_saves = argc == 5 && std::string(argv[4]) == "stop-before-saves";
+    if (argc != 4 && !stop_before_saves) {
+        std::fprintf(stderr, "usage: train_until_killed LOGDIR CKPTDIR EPOCHS [stop-before-saves]\n");
         return 2;
     }
     const std::filesystem::path log_dir = argv[1], checkpoint_dir = argv[2];
@@ -47,7 +57,7 @@ int main(int argc, char** argv) try {
     callbacks::TensorBoard tensorboard({.log_dir = log_dir, .update_freq = callbacks::UpdateFreq::batch});
     callbacks::ModelCheckpoint checkpoint((checkpoint_dir / hardening::checkpoint_pattern).string());
     say("start");
-    model.fit(data.x, data.y, hardening::killed_fit_options(epochs), tensorboard, AnnounceSave{}, checkpoint,
+    model.fit(data.x, data.y, hardening::killed_fit_options(epochs), tensorboard, AnnounceSave{stop_before_saves}, checkpoint,
               AnnounceSaved{});
     say("done");
     return 0;
