@@ -1,6 +1,7 @@
 // Tests of kernels/parallel.hpp and kernels/thread_team.hpp: parallel::run's team runs every part of
 // a job exactly once, nests inline, survives concurrent callers, fork() and thousands of back-to-back
 // jobs, sleeps when idle, and the GEMM gives the same bits on one thread and on two.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -313,13 +314,19 @@ TEST_CASE("an idle team costs no CPU once its spin window has passed") {
         MESSAGE("spin window " << window.count() / 1000 << " µs (OMP_WAIT_POLICY=ACTIVE or CTNN_SPIN_US): skipped");
         return;
     }
-    par::run(4, [](int, int) {});
-    std::this_thread::sleep_for(window + std::chrono::milliseconds(5));
-    const double before = process_cpu_seconds();
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    const double spent = process_cpu_seconds() - before;
-    // Three spinning workers would spend about 0.9 s here.
-    CHECK(spent < 0.05);
+    // Three spinning workers would spend about 0.9 s in 300 ms (still ~0.3 s when other programs
+    // hold both cores). A worker the scheduler had not run for a while can still be inside its
+    // window when the measurement starts: up to three measurements, the lowest counts. A team that
+    // kept spinning fails all three.
+    double lowest = 1e9;
+    for (int attempt = 0; attempt < 3 && lowest >= 0.05; ++attempt) {
+        par::run(4, [](int, int) {});
+        std::this_thread::sleep_for(window + std::chrono::milliseconds(5));
+        const double before = process_cpu_seconds();
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        lowest = std::min(lowest, process_cpu_seconds() - before);
+    }
+    CHECK(lowest < 0.05);
 }
 
 TEST_CASE("a forked child gets a team of its own: multi-threaded gemm, parallel jobs and exit work in it") {
