@@ -20,8 +20,10 @@
 #include "ctnn/layers/dense.hpp"
 #include "ctnn/layers/dropout.hpp"
 #include "ctnn/layers/flatten.hpp"
+#include "ctnn/layers/global_pooling2d.hpp"
 #include "ctnn/layers/input.hpp"
 #include "ctnn/layers/pooling2d.hpp"
+#include "ctnn/layers/zero_padding2d.hpp"
 
 #include "ctnn/losses/losses.hpp"
 #include "ctnn/metrics/accuracy.hpp"
