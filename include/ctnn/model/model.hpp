@@ -107,7 +107,8 @@ public:
     void reset_optimizer() {
         optimizer_.iterations = 0;
         states_.clear();
-        for (Parameter* p : parameters_) states_.push_back(optimizer_.make_state(*p));
+        for (Parameter* p : parameters_)
+            if (p->trainable()) states_.push_back(optimizer_.make_state(*p));
     }
 
     Net& network() noexcept { return network_; }
@@ -421,7 +422,7 @@ private:
     // Forward and backward on the gathered batch: every Parameter::gradient is `scale` times
     // d(mean loss over these `count` samples)/d(value).
     BatchResult compute_gradients(std::size_t count, Rng& dropout_rng, float scale) {
-        network_.forward(x_batch_.data(), workspace_, {count, Phase::training, &dropout_rng});
+        network_.forward(x_batch_.data(), workspace_, {count, Phase::training, &dropout_rng, scale});
         const float* p = workspace_.output();
         BatchResult result = score(p, t_batch_.data(), count);
         float* dp = workspace_.gradient_in.data();
@@ -436,9 +437,14 @@ private:
         network_.backward(x_batch_.data(), workspace_, count, fused_softmax_loss);
         return result;
     }
+    // The optimizer steps the trainable arrays; moving statistics fold in this step's batch statistic.
     void apply_gradients() {
         optimizer_.begin_step();
-        for (std::size_t i = 0; i < parameters_.size(); ++i) optimizer_.update(*parameters_[i], states_[i]);
+        std::size_t state = 0;
+        for (Parameter* p : parameters_) {
+            if (p->trainable()) optimizer_.update(*p, states_[state++]);
+            else p->update_moving_statistic();
+        }
     }
 
     // ---- data parallelism (the pieces that do not need the Model: model/data_parallel.hpp) -----------
@@ -633,7 +639,7 @@ private:
     std::tuple<Metrics...> metrics_;
     std::vector<Parameter*> parameters_;           // into network_, in layer order
     std::vector<std::string> parameter_names_;     // "dense/kernel", ... (Keras names, weight files)
-    std::vector<typename Opt::State> states_;       // one per parameter
+    std::vector<typename Opt::State> states_;       // one per trainable parameter, in order
     typename Net::Workspace workspace_;
     Buffer x_batch_;                                // (B, In)
     std::vector<target_type> t_batch_;              // (B, Out) or (B,)
