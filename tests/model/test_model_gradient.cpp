@@ -1,6 +1,7 @@
 // The whole network's backward pass against central differences of its mean batch loss: every
-// parameter of small multi-layer Sequentials (Dense, Activation, Dropout; Conv2D, pooling, Flatten), through
-// Sequential::backward's chaining, with the fused softmax + cross-entropy gradient and without it.
+// trainable parameter of small multi-layer Sequentials (Dense, Activation, Dropout; Conv2D, pooling,
+// Flatten; residual, concatenating and nested blocks), through Sequential::backward's chaining, with
+// the fused softmax + cross-entropy gradient and without it.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -36,6 +37,8 @@ testing::GradientCheck check_network(Net& net, const Loss& loss, output_gradient
     net.reserve(batch);
     net.visit_parameters([&](std::size_t, const std::string&, Parameter& p) {
         for (auto& v : p.value) v += rng.uniform(-0.1f, 0.1f);  // biases away from zero too
+        if (!p.trainable())  // a moving variance stays positive
+            for (auto& v : p.value) v = std::fabs(v) + 0.5f;
     });
     typename Net::Workspace ws;
     ws.reserve(batch);
@@ -67,7 +70,9 @@ testing::GradientCheck check_network(Net& net, const Loss& loss, output_gradient
     testing::GradientCheck result;
     std::size_t index = 0;
     net.visit_parameters([&](std::size_t, const std::string& layer, Parameter& p) {
-        for (std::size_t k = 0; k < p.size(); ++k) {
+        // A moving statistic has no gradient (its buffer holds the batch statistic); forward in
+        // training mode does not read it either.
+        for (std::size_t k = 0; p.trainable() && k < p.size(); ++k) {
             const float saved = p.value[k];
             const float h = 1e-3f * std::max(1.0f, std::fabs(saved));
             p.value[k] = saved + h;
@@ -101,6 +106,32 @@ struct ConvNet : Sequential<Input<7, 7, 2>, Conv2D<3, 3, 3, Tanh>, MaxPooling2D<
                             Dropout<0.3>, Dense<16, 4, Softmax>> {};
 struct SamePaddedConvNet : Sequential<Input<6, 5, 1>, Conv2D<2, 3, 3, Tanh, 1, Padding::same>, AveragePooling2D<2, 2>,
                                       Conv2D<3, 2, 2, Sigmoid, 1, Padding::same>, Flatten, Dense<18, 3, Softmax>> {};
+
+// Blocks: a residual block with a projection shortcut (stride 2), entered from a convolution; a
+// Concatenate block as the first layer (no input gradient wanted) with a 1x1 branch, a 3x3 branch
+// and the identity; a skip around a sub-network that holds a residual block, merged by
+// Concatenate (a U-Net's nesting); and Dense residuals on vectors.
+struct ResidualProjectionNet
+    : Sequential<Input<6, 6, 2>, Conv2D<3, 3, 3, Tanh, 1, Padding::same>,
+                 Residual<Conv2D<4, 3, 3, Tanh, 2, Padding::same>, Conv2D<4, 3, 3, Linear, 1, Padding::same>,
+                          Shortcut<Conv2D<4, 1, 1, Linear, 2>>>,
+                 Activation<Tanh>, Flatten, Dense<36, 3, Softmax>> {};
+struct ConcatenateFirstNet
+    : Sequential<Input<5, 5, 2>,
+                 Branches<Concatenate, Sequential<Conv2D<2, 1, 1, Tanh>>,
+                          Sequential<Conv2D<3, 3, 3, Tanh, 1, Padding::same>>, Identity>,
+                 Flatten, Dense<175, 3, Softmax>> {};
+struct NestedSkipNet
+    : Sequential<Input<4, 4, 2>, Conv2D<3, 3, 3, Tanh, 1, Padding::same>,
+                 Branches<Concatenate,
+                          Sequential<Conv2D<3, 3, 3, Tanh, 1, Padding::same>,
+                                     Residual<Conv2D<3, 3, 3, Tanh, 1, Padding::same>, Conv2D<3, 1, 1, Linear>>,
+                                     Conv2D<2, 1, 1, Tanh>>,
+                          Identity>,
+                 Flatten, Dense<80, 3, Softmax>> {};
+struct DenseResidualNet
+    : Sequential<Dense<5, 6, Tanh>, Residual<Dense<6, 6, Tanh>, Dense<6, 6>>, Activation<Tanh>,
+                 Residual<Dense<6, 4, Tanh>, Shortcut<Dense<6, 4>>>, Dense<4, 3, Softmax>> {};
 
 // Mean squared error with its gradient off by a factor: what the check exists to catch.
 struct HalvedGradientMse : losses::MeanSquaredError {
@@ -155,6 +186,31 @@ TEST_CASE("ModelGradient.convnet_softmax_crossentropy_matches_finite_differences
         INFO(same_check.log);
         CHECK(same_check.checked == SamePaddedConvNet::param_count);
         CHECK(static_cast<bool>(same_check));
+    }
+}
+
+TEST_CASE("ModelGradient.blocks_match_finite_differences") {
+    for (const output_gradient mode : {output_gradient::fused, output_gradient::unfused}) {
+        ResidualProjectionNet residual;
+        const auto residual_check = check_network(residual, losses::CategoricalCrossentropy{}, mode, 4, 31);
+        INFO(residual_check.log);
+        CHECK(residual_check.checked == ResidualProjectionNet::param_count);
+        CHECK(static_cast<bool>(residual_check));
+        ConcatenateFirstNet concatenate;
+        const auto concatenate_check = check_network(concatenate, losses::CategoricalCrossentropy{}, mode, 3, 32);
+        INFO(concatenate_check.log);
+        CHECK(concatenate_check.checked == ConcatenateFirstNet::param_count);
+        CHECK(static_cast<bool>(concatenate_check));
+        NestedSkipNet nested;
+        const auto nested_check = check_network(nested, losses::CategoricalCrossentropy{}, mode, 3, 33);
+        INFO(nested_check.log);
+        CHECK(nested_check.checked == NestedSkipNet::param_count);
+        CHECK(static_cast<bool>(nested_check));
+        DenseResidualNet dense;
+        const auto dense_check = check_network(dense, losses::CategoricalCrossentropy{}, mode, 5, 34);
+        INFO(dense_check.log);
+        CHECK(dense_check.checked == DenseResidualNet::param_count);
+        CHECK(static_cast<bool>(dense_check));
     }
 }
 
