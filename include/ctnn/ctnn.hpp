@@ -16,6 +16,7 @@
 
 #include "ctnn/activations.hpp"
 #include "ctnn/layers/activation.hpp"
+#include "ctnn/layers/batch_normalization.hpp"
 #include "ctnn/layers/conv2d.hpp"
 #include "ctnn/layers/dense.hpp"
 #include "ctnn/layers/dropout.hpp"
