@@ -17,6 +17,9 @@ struct ForwardContext {
     // The share of the step's global batch these rows are (1 outside data-parallel shards): layers
     // that record batch statistics (BatchNormalization) weight them by it, as gradients are.
     float batch_share = 1.0f;
+    // Inference with every BatchNormalization folded into the Dense or Conv2D before it (the model
+    // sets it after Sequential::fold_batch_normalization(), at the start of predict and evaluate).
+    bool folded = false;
 };
 
 }  // namespace ctnn

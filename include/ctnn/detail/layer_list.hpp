@@ -190,6 +190,66 @@ template <class L> std::string summarize(LayerNamer& namer, std::vector<SummaryR
     }
 }
 
+// ---- running a flat list forward, BatchNormalization folded at inference ----------------------------
+
+// B (a BatchNormalization) folds into A before it when A is a Dense or Conv2D with no activation of
+// its own: A then runs with B's folded copy of its weights and writes B's output, and B is skipped.
+template <class A, class B>
+concept FoldablePair = requires(A& a, B& b, const float* x, float* y, const ForwardContext& ctx) {
+    b.fold_from(a);
+    a.forward_with(x, y, ctx, b.folded_kernel(), b.folded_bias());
+};
+
+template <class Tuple, std::size_t I>
+inline constexpr bool folds_with_next = [] {
+    if constexpr (I + 1 < std::tuple_size_v<Tuple>)
+        return FoldablePair<std::tuple_element_t<I, Tuple>, std::tuple_element_t<I + 1, Tuple>>;
+    else return false;
+}();
+template <class Tuple, std::size_t I>
+inline constexpr bool folds_into_previous = [] {
+    if constexpr (I > 0) return folds_with_next<Tuple, I - 1>;
+    else return false;
+}();
+
+// Runs `layers` in order: layer I reads input_of.operator()<I>() and writes output_of.operator()<I>().
+// With ctx.folded, a folded pair is one call of the first layer writing the second one's output.
+template <class Tuple, class InputOf, class OutputOf>
+void forward_layers(Tuple& layers, const InputOf& input_of, const OutputOf& output_of, const ForwardContext& ctx) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (
+            [&] {
+                if constexpr (folds_into_previous<Tuple, I>) {
+                    if (ctx.folded) return;  // done by the layer before
+                }
+                if constexpr (folds_with_next<Tuple, I>) {
+                    if (ctx.folded) {
+                        auto& norm = std::get<I + 1>(layers);
+                        std::get<I>(layers).forward_with(input_of.template operator()<I>(),
+                                                         output_of.template operator()<I + 1>(), ctx,
+                                                         norm.folded_kernel(), norm.folded_bias());
+                        return;
+                    }
+                }
+                std::get<I>(layers).forward(input_of.template operator()<I>(), output_of.template operator()<I>(), ctx);
+            }(),
+            ...);
+    }(std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+}
+
+// Folds every foldable pair of `layers` (and inside blocks) from the current weights.
+template <class Tuple> void fold_batch_normalization(Tuple& layers) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (
+            [&] {
+                auto& layer = std::get<I>(layers);
+                if constexpr (requires { layer.fold_batch_normalization(); }) layer.fold_batch_normalization();
+                if constexpr (folds_with_next<Tuple, I>) std::get<I + 1>(layers).fold_from(layer);
+            }(),
+            ...);
+    }(std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+}
+
 }  // namespace detail
 
 }  // namespace ctnn

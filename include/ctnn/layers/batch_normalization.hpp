@@ -20,7 +20,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
 
+#include "ctnn/activations.hpp"
 #include "ctnn/core/concepts.hpp"
 #include "ctnn/core/parameter.hpp"
 #include "ctnn/core/shape.hpp"
@@ -124,10 +126,35 @@ public:
         f(moving_variance);
     }
 
+    // Inference folds this layer into a Dense or Conv2D before it that has no activation of its own
+    // (as dlib's affine layer): its kernel scaled per output channel by s = gamma / sqrt(moving_variance
+    // + epsilon) and its bias by b' = (b - moving_mean)·s + beta give this layer's output in one pass.
+    // Sequential calls fold_from at the start of predict and evaluate, then runs the layer before with
+    // folded_kernel() and folded_bias() and skips this one.
+    template <class Previous>
+        requires std::is_same_v<typename Previous::output_shape, S> && std::is_same_v<typename Previous::activation, Linear> &&
+                 requires(const Previous& p) { p.kernel.value; p.bias.value; }
+    void fold_from(const Previous& previous) {
+        const Buffer& kernel = previous.kernel.value;  // (..., C): the output channel is the last axis
+        folded_kernel_.resize(kernel.size());
+        folded_bias_.resize(C);
+        Buffer scale(C);
+        kernels::batch_norm_inverse_std<C>(moving_variance.value.data(), epsilon, scale.data());
+        for (std::size_t c = 0; c < C; ++c) {
+            scale[c] *= gamma.value[c];
+            folded_bias_[c] = (previous.bias.value[c] - moving_mean.value[c]) * scale[c] + beta.value[c];
+        }
+        for (std::size_t k = 0; k < kernel.size(); k += C)
+            for (std::size_t c = 0; c < C; ++c) folded_kernel_[k + c] = kernel[k + c] * scale[c];
+    }
+    const float* folded_kernel() const noexcept { return folded_kernel_.data(); }
+    const float* folded_bias() const noexcept { return folded_bias_.data(); }
+
 private:
     // The statistics of the last forward pass (the batch's, or the moving ones), kept for backward.
     Buffer mean_ = Buffer(C), variance_ = Buffer(C), inv_std_ = Buffer(C);  // (C)
     bool batch_statistics_ = false;
+    Buffer folded_kernel_, folded_bias_;  // the layer before's weights with this one folded in
 };
 
 // BatchNormalizationWith<0.9, 1e-5>: keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5).

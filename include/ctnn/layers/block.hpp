@@ -149,10 +149,11 @@ public:
     // x (B, In) -> y (B, Out), through every layer.
     void forward(const float* x, float* y, const ForwardContext& ctx) {
         CTNN_ASSERT(layer_count == 1 || ctx.batch <= capacity_, "Sequential inside a block: forward before reserve");
-        detail::for_each_index_of<layer_tuple>([&]<std::size_t I>() {
-            std::get<I>(layers_).forward(input_of<I>(x), output_of<I>(y), ctx);
-        });
+        detail::forward_layers(
+            layers_, [&]<std::size_t I>() { return input_of<I>(x); }, [&]<std::size_t I>() { return output_of<I>(y); },
+            ctx);
     }
+    void fold_batch_normalization() { detail::fold_batch_normalization(layers_); }
 
     // dy (B, Out) -> dx (B, In) or nullptr; every inner parameter's gradient.
     void backward(const float* x, const float* y, float* dy, float* dx, std::size_t batch, bool dy_is_preactivation) {
@@ -330,6 +331,10 @@ public:
         });
     }
 
+    void fold_batch_normalization() {
+        std::apply([&](auto&... branch) { (fold_branch(branch), ...); }, branches_);
+    }
+
     template <class F> void visit_parameters(F&& f) {
         std::apply([&](auto&... branch) { (branch.visit_parameters(f), ...); }, branches_);
     }
@@ -355,6 +360,9 @@ public:
 
 private:
     template <class L> static void initialize_from(L& layer, Rng stream) { layer.initialize(stream); }
+    template <class L> static void fold_branch(L& branch) {
+        if constexpr (requires { branch.fold_batch_normalization(); }) branch.fold_batch_normalization();
+    }
     template <class L, class F> static void visit_branch(L& branch, detail::LayerNamer& namer, F& f) {
         if constexpr (!detail::is_identity_layer<L>) detail::visit_named_parameters(branch, namer, f);
     }

@@ -154,11 +154,19 @@ public:
     // x (B, input_size) -> ws.outputs[i] for every layer i.
     void forward(const float* x, Workspace& ws, const ForwardContext& ctx) {
         CTNN_ASSERT(ctx.batch <= ws.capacity, "Sequential::forward: workspace smaller than the batch");
-        for_each_index([&]<std::size_t I>() {
-            const float* in = I == 0 ? x : ws.outputs[I == 0 ? 0 : I - 1].data();
-            std::get<I>(layers_).forward(in, ws.outputs[I].data(), ctx);
-        });
+        detail::forward_layers(
+            layers_,
+            [&]<std::size_t I>() -> const float* {
+                if constexpr (I == 0) return x;
+                else return ws.outputs[I - 1].data();
+            },
+            [&]<std::size_t I>() { return ws.outputs[I].data(); }, ctx);
     }
+
+    // Folds every BatchNormalization into the Dense or Conv2D before it (when that layer has no
+    // activation of its own) from the current weights, for forward passes with ctx.folded. The
+    // model calls it at the start of predict and evaluate.
+    void fold_batch_normalization() { detail::fold_batch_normalization(layers_); }
 
     // ws.gradient_in (B, output_size) holds d(mean loss)/d(output) — or d/d(logits) when
     // `fused_output_gradient` (softmax + cross-entropy). Fills every parameter's gradient.
