@@ -133,6 +133,23 @@ struct DenseResidualNet
     : Sequential<Dense<5, 6, Tanh>, Residual<Dense<6, 6, Tanh>, Dense<6, 6>>, Activation<Tanh>,
                  Residual<Dense<6, 4, Tanh>, Shortcut<Dense<6, 4>>>, Dense<4, 3, Softmax>> {};
 
+// BatchNormalization in training mode (batch statistics, whose dependence on every sample the
+// check differentiates through) after Dense and after Conv2D, in a ResNet-style block with a
+// normalized projection, and the two global poolings.
+struct NormalizedDenseNet
+    : Sequential<Dense<5, 6>, BatchNormalization, Activation<Tanh>, Dense<6, 3, Softmax>> {};
+struct NormalizedConvNet
+    : Sequential<Input<5, 5, 2>, Conv2D<3, 3, 3, Linear, 1, Padding::same>, BatchNormalization, Activation<Tanh>,
+                 GlobalAveragePooling2D, Dense<3, 3, Softmax>> {};
+struct NormalizedResidualNet
+    : Sequential<Input<6, 6, 2>, Conv2D<4, 3, 3, Linear, 1, Padding::same>, BatchNormalization, Activation<Tanh>,
+                 Residual<Conv2D<4, 3, 3, Linear, 2, Padding::same>, BatchNormalization, Activation<Tanh>,
+                          Conv2D<4, 3, 3, Linear, 1, Padding::same>, BatchNormalization,
+                          Shortcut<Conv2D<4, 1, 1, Linear, 2>, BatchNormalization>>,
+                 Activation<Tanh>, GlobalAveragePooling2D, Dense<4, 3, Softmax>> {};
+struct GlobalMaxNet
+    : Sequential<Input<4, 4, 2>, Conv2D<3, 3, 3, Tanh, 1, Padding::same>, GlobalMaxPooling2D, Dense<3, 3, Softmax>> {};
+
 // Mean squared error with its gradient off by a factor: what the check exists to catch.
 struct HalvedGradientMse : losses::MeanSquaredError {
     template <std::size_t N> void gradient(std::size_t batch, const float* p, const float* t, float* dp) const {
@@ -212,6 +229,25 @@ TEST_CASE("ModelGradient.blocks_match_finite_differences") {
         CHECK(dense_check.checked == DenseResidualNet::param_count);
         CHECK(static_cast<bool>(dense_check));
     }
+}
+
+template <class Net> void check_trainable(std::size_t batch, std::uint64_t seed, output_gradient mode) {
+    Net net;
+    const auto check = check_network(net, losses::CategoricalCrossentropy{}, mode, batch, seed);
+    INFO(check.log);
+    CHECK(check.checked == Net::trainable_param_count);
+    CHECK(static_cast<bool>(check));
+}
+
+TEST_CASE("ModelGradient.batch_normalization_and_global_pooling_match_finite_differences") {
+    for (const output_gradient mode : {output_gradient::fused, output_gradient::unfused}) {
+        check_trainable<NormalizedDenseNet>(6, 51, mode);
+        check_trainable<NormalizedConvNet>(3, 52, mode);
+        check_trainable<NormalizedResidualNet>(3, 53, mode);
+        check_trainable<GlobalMaxNet>(4, 54, mode);
+    }
+    static_assert(NormalizedDenseNet::non_trainable_param_count == 2 * 6);
+    static_assert(NormalizedResidualNet::non_trainable_param_count == 2 * (4 + 4 + 4 + 4));
 }
 
 TEST_CASE("ModelGradient.check_fails_on_a_wrong_gradient") {
