@@ -73,6 +73,8 @@ GradientCheck check_layer_gradients(L& layer, std::size_t batch, Phase phase = P
     // Also perturb biases away from zero so their gradient path is exercised with real values.
     layer.visit_parameters([&](Parameter& p) {
         for (auto& v : p.value) v += rng.uniform(-0.1f, 0.1f);
+        if (!p.trainable())  // a moving variance stays positive
+            for (auto& v : p.value) v = std::fabs(v) + 0.5f;
     });
     std::vector<float> x = random_vector(batch * In, rng), g = random_vector(batch * Out, rng);
     // upstream_density < 1 zeroes that fraction of g, as a ReLU or Dropout after the layer would.
@@ -123,6 +125,10 @@ GradientCheck check_layer_gradients(L& layer, std::size_t batch, Phase phase = P
     for (std::size_t k = 0; k < x.size(); k += x_stride) compare("dx", k, x[k], dx[k]);
     std::size_t param_index = 0;
     layer.visit_parameters([&](Parameter& p) {
+        if (!p.trainable()) {  // a moving statistic has no gradient (its buffer holds a batch statistic)
+            ++param_index;
+            return;
+        }
         const std::size_t stride = std::max<std::size_t>(1, p.size() / 64);
         for (std::size_t k = 0; k < p.size(); k += stride)
             compare(std::string(p.name), k, p.value[k], param_grads[param_index][k]);

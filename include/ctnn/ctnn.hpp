@@ -16,12 +16,17 @@
 
 #include "ctnn/activations.hpp"
 #include "ctnn/layers/activation.hpp"
+#include "ctnn/layers/batch_normalization.hpp"
+#include "ctnn/layers/block.hpp"
 #include "ctnn/layers/conv2d.hpp"
 #include "ctnn/layers/dense.hpp"
 #include "ctnn/layers/dropout.hpp"
 #include "ctnn/layers/flatten.hpp"
+#include "ctnn/layers/global_pooling2d.hpp"
 #include "ctnn/layers/input.hpp"
+#include "ctnn/layers/merge.hpp"
 #include "ctnn/layers/pooling2d.hpp"
+#include "ctnn/layers/zero_padding2d.hpp"
 
 #include "ctnn/losses/losses.hpp"
 #include "ctnn/metrics/accuracy.hpp"

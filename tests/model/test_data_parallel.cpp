@@ -4,6 +4,8 @@
 // The same properties under real MPI processes: tests/distributed/mpi and examples/check_mnist_mlp_mpi.sh.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -28,6 +30,10 @@ using testing::rethrow_first;
 namespace {
 struct DropoutNet : Sequential<Dense<6, 24, Relu>, Dropout<0.5>, Dense<24, 3, Softmax>> {};
 struct PlainNet : Sequential<Dense<6, 16, Tanh>, Dense<16, 3, Softmax>> {};
+// BatchNormalization's batch statistics are taken per shard, and its moving statistics are summed
+// over the shards like gradients: they too must come out the same at any rank count.
+struct NormalizedNet
+    : Sequential<Dense<6, 24>, BatchNormalization, Activation<Relu>, Dropout<0.5>, Dense<24, 3, Softmax>> {};
 
 struct Data {
     Matrix x, y;
@@ -68,14 +74,15 @@ bool same_bits(const std::map<std::string, std::vector<double>>& a, const std::m
     return true;
 }
 
-// Trains DropoutNet on `ranks` thread-ranks; rank r starts from its own seed, so only the broadcast
-// of rank 0's weights can make them agree.
+// Trains Net (DropoutNet by default) on `ranks` thread-ranks; rank r starts from its own seed, so only
+// the broadcast of rank 0's weights can make them agree.
+template <class Net = DropoutNet>
 std::vector<Outcome> train_dropout_net(int ranks, GradientReduction reduction, std::size_t shards = 8) {
     const Data data = make_data(230, 5);
     ThreadWorld world(ranks);
     std::vector<Outcome> outcomes(static_cast<std::size_t>(ranks));
     rethrow_first(world.run([&](ThreadCommunicator& comm) {
-        auto model = compile<DropoutNet>(optimizers::Adam{.learning_rate = 0.01f}, losses::CategoricalCrossentropy{},
+        auto model = compile<Net>(optimizers::Adam{.learning_rate = 0.01f}, losses::CategoricalCrossentropy{},
                                          metrics::Accuracy{});
         model.initialize(100 + static_cast<std::uint64_t>(comm.rank()));
         const History h = model.fit(data.x, data.y,
@@ -98,6 +105,26 @@ TEST_CASE("data-parallel fit: 1, 2, 3 and 4 ranks give bit-identical weights and
     for (int ranks : {2, 3, 4}) {
         CAPTURE(ranks);
         const std::vector<Outcome> many = train_dropout_net(ranks, GradientReduction::deterministic);
+        for (const Outcome& o : many) {
+            CHECK(same_bits(o.weights, one[0].weights));
+            CHECK(same_bits(o.history, one[0].history));
+        }
+    }
+}
+
+TEST_CASE("data-parallel fit with BatchNormalization: 1, 2 and 4 ranks give bit-identical weights, moving statistics included") {
+    const std::vector<Outcome> one = train_dropout_net<NormalizedNet>(1, GradientReduction::deterministic);
+    REQUIRE(one.size() == 1);
+    // The moving statistics moved away from their initial zeros and ones, and the loss fell.
+    const auto moving_mean = std::find_if(one[0].weights.begin(), one[0].weights.end(),
+                                          [](const NamedArray& a) { return a.name == "batch_normalization/moving_mean"; });
+    REQUIRE(moving_mean != one[0].weights.end());
+    CHECK(std::any_of(moving_mean->values.begin(), moving_mean->values.end(), [](float v) { return v != 0.0f; }));
+    const auto& loss = one[0].history.at("loss");
+    CHECK(loss.back() < loss.front());
+    for (int ranks : {2, 4}) {
+        CAPTURE(ranks);
+        const std::vector<Outcome> many = train_dropout_net<NormalizedNet>(ranks, GradientReduction::deterministic);
         for (const Outcome& o : many) {
             CHECK(same_bits(o.weights, one[0].weights));
             CHECK(same_bits(o.history, one[0].history));

@@ -163,6 +163,47 @@ TEST_CASE("Model.training_step_follows_the_gradient") {
         CHECK(kernel.value[k] == doctest::Approx(before[k] - 0.1 * numeric[k]).epsilon(1e-3));
 }
 
+TEST_CASE("Model.batch_normalization_moving_statistics_follow_keras_and_no_optimizer") {
+    // Dense -> BatchNormalization: after one step on one batch the moving statistics are exactly
+    // momentum · initial + (1 − momentum) · the batch's mean and biased variance of the Dense
+    // output (computed here by hand from the weights before the step), whatever the optimizer's
+    // learning rate; evaluate and predict then normalize with them, not with the batch's.
+    struct Normalized : Sequential<Dense<3, 2>, BatchNormalization, Activation<Softmax>> {};
+    static_assert(Normalized::non_trainable_param_count == 4 && Normalized::trainable_param_count == 3 * 2 + 2 + 4);
+    auto model = compile<Normalized>(optimizers::Adam{.learning_rate = 0.5f}, losses::CategoricalCrossentropy{},
+                                     metrics::Accuracy{});
+    model.initialize(3);
+    const Matrix x = {{0.5f, -1.0f, 2.0f}, {1.0f, 0.0f, -0.5f}, {-2.0f, 1.5f, 0.25f}};
+    const Matrix y = {{1, 0}, {0, 1}, {1, 0}};
+    auto& dense = model.network().layer<0>();
+    auto& norm = model.network().layer<1>();
+    double mean[2] = {0, 0}, variance[2] = {0, 0};
+    for (std::size_t c = 0; c < 2; ++c) {
+        double z[3];
+        for (std::size_t r = 0; r < 3; ++r) {
+            z[r] = dense.bias.value[c];
+            for (std::size_t i = 0; i < 3; ++i) z[r] += double(x(r, i)) * dense.kernel.value[i * 2 + c];
+            mean[c] += z[r] / 3;
+        }
+        for (std::size_t r = 0; r < 3; ++r) variance[c] += (z[r] - mean[c]) * (z[r] - mean[c]) / 3;
+    }
+    model.fit(x, y, {.epochs = 1, .batch_size = 3, .shuffle = false, .verbose = 0});
+    for (std::size_t c = 0; c < 2; ++c) {
+        CHECK(norm.moving_mean.value[c] == doctest::Approx(0.01 * mean[c]).epsilon(1e-5));
+        CHECK(norm.moving_variance.value[c] == doctest::Approx(0.99 + 0.01 * variance[c]).epsilon(1e-5));
+    }
+    // The trainable scale moved (Adam's first step is about ±lr); the statistics are not stepped.
+    CHECK(std::fabs(norm.gamma.value[0] - 1.0f) > 0.1f);
+    // Inference uses the moving statistics: at batch 1 the output is not the constant a batch of
+    // one normalized by its own statistics would give (0 before the shift).
+    const Matrix one = xt::view(x, xt::range(0, 1), xt::all());
+    const Matrix p = model.predict(one);
+    CHECK(p(0, 0) + p(0, 1) == doctest::Approx(1.0));
+    auto& beta = norm.beta.value;
+    const double logit_gap_training = double(beta[0]) - double(beta[1]);  // what a batch of one would give
+    CHECK(std::fabs(std::log(p(0, 0) / p(0, 1)) - logit_gap_training) > 1e-3);
+}
+
 TEST_CASE("Model.rejects_bad_arguments_with_clear_messages") {
     auto model = make_classifier();
     const Blobs data = make_blobs(10, 1);

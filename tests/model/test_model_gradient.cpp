@@ -1,6 +1,7 @@
 // The whole network's backward pass against central differences of its mean batch loss: every
-// parameter of small multi-layer Sequentials (Dense, Activation, Dropout; Conv2D, pooling, Flatten), through
-// Sequential::backward's chaining, with the fused softmax + cross-entropy gradient and without it.
+// trainable parameter of small multi-layer Sequentials (Dense, Activation, Dropout; Conv2D, pooling,
+// Flatten; residual, concatenating and nested blocks), through Sequential::backward's chaining, with
+// the fused softmax + cross-entropy gradient and without it.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -29,13 +30,15 @@ enum class output_gradient { unfused, fused };
 // element, L the mean batch loss of a training-phase forward pass with a fixed dropout mask.
 template <class Net, class Loss>
 testing::GradientCheck check_network(Net& net, const Loss& loss, output_gradient mode, std::size_t batch,
-                                     std::uint64_t seed, double tolerance = 1e-2) {
+                                     std::uint64_t seed, double tolerance = 1e-2, float step = 1e-3f) {
     constexpr std::size_t In = Net::input_size, Out = Net::output_size;
     Rng rng(seed);
     net.initialize(rng);
     net.reserve(batch);
     net.visit_parameters([&](std::size_t, const std::string&, Parameter& p) {
         for (auto& v : p.value) v += rng.uniform(-0.1f, 0.1f);  // biases away from zero too
+        if (!p.trainable())  // a moving variance stays positive
+            for (auto& v : p.value) v = std::fabs(v) + 0.5f;
     });
     typename Net::Workspace ws;
     ws.reserve(batch);
@@ -67,9 +70,11 @@ testing::GradientCheck check_network(Net& net, const Loss& loss, output_gradient
     testing::GradientCheck result;
     std::size_t index = 0;
     net.visit_parameters([&](std::size_t, const std::string& layer, Parameter& p) {
-        for (std::size_t k = 0; k < p.size(); ++k) {
+        // A moving statistic has no gradient (its buffer holds the batch statistic); forward in
+        // training mode does not read it either.
+        for (std::size_t k = 0; p.trainable() && k < p.size(); ++k) {
             const float saved = p.value[k];
-            const float h = 1e-3f * std::max(1.0f, std::fabs(saved));
+            const float h = step * std::max(1.0f, std::fabs(saved));
             p.value[k] = saved + h;
             const double up = mean_loss();
             p.value[k] = saved - h;
@@ -101,6 +106,49 @@ struct ConvNet : Sequential<Input<7, 7, 2>, Conv2D<3, 3, 3, Tanh>, MaxPooling2D<
                             Dropout<0.3>, Dense<16, 4, Softmax>> {};
 struct SamePaddedConvNet : Sequential<Input<6, 5, 1>, Conv2D<2, 3, 3, Tanh, 1, Padding::same>, AveragePooling2D<2, 2>,
                                       Conv2D<3, 2, 2, Sigmoid, 1, Padding::same>, Flatten, Dense<18, 3, Softmax>> {};
+
+// Blocks: a residual block with a projection shortcut (stride 2), entered from a convolution; a
+// Concatenate block as the first layer (no input gradient wanted) with a 1x1 branch, a 3x3 branch
+// and the identity; a skip around a sub-network that holds a residual block, merged by
+// Concatenate (a U-Net's nesting); and Dense residuals on vectors.
+struct ResidualProjectionNet
+    : Sequential<Input<6, 6, 2>, Conv2D<3, 3, 3, Tanh, 1, Padding::same>,
+                 Residual<Conv2D<4, 3, 3, Tanh, 2, Padding::same>, Conv2D<4, 3, 3, Linear, 1, Padding::same>,
+                          Shortcut<Conv2D<4, 1, 1, Linear, 2>>>,
+                 Activation<Tanh>, Flatten, Dense<36, 3, Softmax>> {};
+struct ConcatenateFirstNet
+    : Sequential<Input<5, 5, 2>,
+                 Branches<Concatenate, Sequential<Conv2D<2, 1, 1, Tanh>>,
+                          Sequential<Conv2D<3, 3, 3, Tanh, 1, Padding::same>>, Identity>,
+                 Flatten, Dense<175, 3, Softmax>> {};
+struct NestedSkipNet
+    : Sequential<Input<4, 4, 2>, Conv2D<3, 3, 3, Tanh, 1, Padding::same>,
+                 Branches<Concatenate,
+                          Sequential<Conv2D<3, 3, 3, Tanh, 1, Padding::same>,
+                                     Residual<Conv2D<3, 3, 3, Tanh, 1, Padding::same>, Conv2D<3, 1, 1, Linear>>,
+                                     Conv2D<2, 1, 1, Tanh>>,
+                          Identity>,
+                 Flatten, Dense<80, 3, Softmax>> {};
+struct DenseResidualNet
+    : Sequential<Dense<5, 6, Tanh>, Residual<Dense<6, 6, Tanh>, Dense<6, 6>>, Activation<Tanh>,
+                 Residual<Dense<6, 4, Tanh>, Shortcut<Dense<6, 4>>>, Dense<4, 3, Softmax>> {};
+
+// BatchNormalization in training mode (batch statistics, whose dependence on every sample the
+// check differentiates through) after Dense and after Conv2D, in a ResNet-style block with a
+// normalized projection, and the two global poolings.
+struct NormalizedDenseNet
+    : Sequential<Dense<5, 6>, BatchNormalization, Activation<Tanh>, Dense<6, 3, Softmax>> {};
+struct NormalizedConvNet
+    : Sequential<Input<5, 5, 2>, Conv2D<3, 3, 3, Linear, 1, Padding::same>, BatchNormalization, Activation<Tanh>,
+                 GlobalAveragePooling2D, Dense<3, 3, Softmax>> {};
+struct NormalizedResidualNet
+    : Sequential<Input<6, 6, 2>, Conv2D<4, 3, 3, Linear, 1, Padding::same>, BatchNormalization, Activation<Tanh>,
+                 Residual<Conv2D<4, 3, 3, Linear, 2, Padding::same>, BatchNormalization, Activation<Tanh>,
+                          Conv2D<4, 3, 3, Linear, 1, Padding::same>, BatchNormalization,
+                          Shortcut<Conv2D<4, 1, 1, Linear, 2>, BatchNormalization>>,
+                 Activation<Tanh>, GlobalAveragePooling2D, Dense<4, 3, Softmax>> {};
+struct GlobalMaxNet
+    : Sequential<Input<4, 4, 2>, Conv2D<3, 3, 3, Tanh, 1, Padding::same>, GlobalMaxPooling2D, Dense<3, 3, Softmax>> {};
 
 // Mean squared error with its gradient off by a factor: what the check exists to catch.
 struct HalvedGradientMse : losses::MeanSquaredError {
@@ -156,6 +204,60 @@ TEST_CASE("ModelGradient.convnet_softmax_crossentropy_matches_finite_differences
         CHECK(same_check.checked == SamePaddedConvNet::param_count);
         CHECK(static_cast<bool>(same_check));
     }
+}
+
+// The block networks are smooth (Tanh, Sigmoid, Linear, averages: no kinks), and deep enough that
+// some parameters' gradients are ~1e-4, where float rounding in a 1e-3 step's difference is of the
+// same size: a 1e-2 step keeps the rounding ten times smaller, and the truncation error of central
+// differences (h²) stays far below the tolerance.
+constexpr float smooth_step = 1e-2f;
+
+TEST_CASE("ModelGradient.blocks_match_finite_differences") {
+    for (const output_gradient mode : {output_gradient::fused, output_gradient::unfused}) {
+        ResidualProjectionNet residual;
+        const auto residual_check =
+            check_network(residual, losses::CategoricalCrossentropy{}, mode, 4, 31, 1e-2, smooth_step);
+        INFO(residual_check.log);
+        CHECK(residual_check.checked == ResidualProjectionNet::param_count);
+        CHECK(static_cast<bool>(residual_check));
+        ConcatenateFirstNet concatenate;
+        const auto concatenate_check =
+            check_network(concatenate, losses::CategoricalCrossentropy{}, mode, 3, 32, 1e-2, smooth_step);
+        INFO(concatenate_check.log);
+        CHECK(concatenate_check.checked == ConcatenateFirstNet::param_count);
+        CHECK(static_cast<bool>(concatenate_check));
+        NestedSkipNet nested;
+        const auto nested_check =
+            check_network(nested, losses::CategoricalCrossentropy{}, mode, 3, 33, 1e-2, smooth_step);
+        INFO(nested_check.log);
+        CHECK(nested_check.checked == NestedSkipNet::param_count);
+        CHECK(static_cast<bool>(nested_check));
+        DenseResidualNet dense;
+        const auto dense_check =
+            check_network(dense, losses::CategoricalCrossentropy{}, mode, 5, 34, 1e-2, smooth_step);
+        INFO(dense_check.log);
+        CHECK(dense_check.checked == DenseResidualNet::param_count);
+        CHECK(static_cast<bool>(dense_check));
+    }
+}
+
+template <class Net> void check_trainable(std::size_t batch, std::uint64_t seed, output_gradient mode, float step) {
+    Net net;
+    const auto check = check_network(net, losses::CategoricalCrossentropy{}, mode, batch, seed, 1e-2, step);
+    INFO(check.log);
+    CHECK(check.checked == Net::trainable_param_count);
+    CHECK(static_cast<bool>(check));
+}
+
+TEST_CASE("ModelGradient.batch_normalization_and_global_pooling_match_finite_differences") {
+    for (const output_gradient mode : {output_gradient::fused, output_gradient::unfused}) {
+        check_trainable<NormalizedDenseNet>(6, 51, mode, smooth_step);
+        check_trainable<NormalizedConvNet>(3, 52, mode, smooth_step);
+        check_trainable<NormalizedResidualNet>(3, 53, mode, smooth_step);
+        check_trainable<GlobalMaxNet>(4, 54, mode, 1e-3f);  // a max: the small step stays off its kinks
+    }
+    static_assert(NormalizedDenseNet::non_trainable_param_count == 2 * 6);
+    static_assert(NormalizedResidualNet::non_trainable_param_count == 2 * (4 + 4 + 4 + 4));
 }
 
 TEST_CASE("ModelGradient.check_fails_on_a_wrong_gradient") {

@@ -1,9 +1,18 @@
-// Sequential<...>: compile-time facts of the reference network, layer names, summary table.
+// Sequential<...>: compile-time facts of the reference network, layer names, summary table; the same
+// for networks with blocks and BatchNormalization (Keras's functional table, non-trainable counts),
+// and BatchNormalization folded into the layer before it at inference.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include <ctnn/ctnn.hpp>
+
+#include "helpers.hpp"
 
 // A namespace per file: the area's test files are compiled together as one unity translation unit.
 namespace model_test_sequential {
@@ -14,9 +23,37 @@ namespace {
 struct MnistMlp : Sequential<Dense<784, 1000, Relu>, Dense<1000, 500, Relu>, Dropout<0.9>, Dense<500, 10, Softmax>> {};
 struct NotebookSecondForm : Sequential<Dense<784, 1000>, Activation<Relu>, Dense<1000, 500>, Activation<Relu>,
                                        Dropout<0.9>, Dense<500, 10>, Activation<Softmax>> {};
+// A small ResNet v1: a stem, an identity block, a projection block with a normalized shortcut.
+struct SmallResNet
+    : Sequential<Input<8, 8, 1>, Conv2D<4, 3, 3, Linear, 1, Padding::same>, BatchNormalization, Activation<Relu>,
+                 Residual<Conv2D<4, 3, 3, Linear, 1, Padding::same>, BatchNormalization, Activation<Relu>,
+                          Conv2D<4, 3, 3, Linear, 1, Padding::same>, BatchNormalization>,
+                 Activation<Relu>,
+                 Residual<Conv2D<8, 3, 3, Linear, 2, Padding::same>, BatchNormalization, Activation<Relu>,
+                          Conv2D<8, 3, 3, Linear, 1, Padding::same>, BatchNormalization,
+                          Shortcut<Conv2D<8, 1, 1, Linear, 2>, BatchNormalization>>,
+                 Activation<Relu>, GlobalAveragePooling2D, Dense<8, 3, Softmax>> {};
+// Foldable pairs (Conv2D and Dense without activation, then BatchNormalization) and one that is not
+// (a ReLU between them), at the start, inside a block and before the output.
+struct FoldingNet
+    : Sequential<Input<6, 6, 2>, Conv2D<3, 3, 3, Linear, 1, Padding::same>, BatchNormalization,
+                 Conv2D<3, 3, 3, Relu, 1, Padding::same>, BatchNormalization,
+                 Residual<Conv2D<3, 1, 1>, BatchNormalization, Activation<Tanh>>, Flatten, Dense<108, 5>,
+                 BatchNormalization, Activation<Softmax>> {};
 }  // namespace
 
 static_assert(MnistMlp::input_size == 784);
+static_assert(MnistMlp::non_trainable_param_count == 0 && MnistMlp::trainable_param_count == MnistMlp::param_count);
+// Keras's counts: a BatchNormalization of C channels has 4C weights, 2C of them non-trainable.
+static_assert(SmallResNet::param_count == (36 + 4) + 16 + 2 * (144 + 4 + 16) + (288 + 8) + 32 + (576 + 8) + 32 +
+                                              (32 + 8) + 32 + (8 * 3 + 3));
+static_assert(SmallResNet::non_trainable_param_count == 2 * (4 + 4 + 4 + 8 + 8 + 8));
+static_assert(SmallResNet::layer_count == 9);  // the blocks are one entry each
+static_assert(detail::FoldablePair<Conv2DLayer<Shape<6, 6, 2>, 3, 3, 3, Linear, 1, Padding::same>,
+                                   BatchNormalization::bind<Shape<6, 6, 3>>>);
+static_assert(!detail::FoldablePair<Conv2DLayer<Shape<6, 6, 2>, 3, 3, 3, Relu, 1, Padding::same>,
+                                    BatchNormalization::bind<Shape<6, 6, 3>>>);
+static_assert(detail::FoldablePair<Dense<108, 5>, BatchNormalization::bind<Shape<5>>>);
 static_assert(MnistMlp::output_size == 10);
 static_assert(MnistMlp::param_count == 1'290'510);
 static_assert(MnistMlp::layer_count == 4);
@@ -74,6 +111,91 @@ TEST_CASE("Sequential.visit_parameters_names_and_order") {
     CHECK(names == std::vector<std::string>{"dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias",
                                             "dense_2/kernel", "dense_2/bias"});
     CHECK(total == MnistMlp::param_count);
+}
+
+// A line of `table` holding every piece, in order.
+bool has_row(const std::string& table, std::initializer_list<std::string_view> pieces) {
+    std::istringstream lines(table);
+    for (std::string line; std::getline(lines, line);) {
+        std::size_t at = 0;
+        bool all = true;
+        for (std::string_view piece : pieces) {
+            at = line.find(piece, at);
+            if (at == std::string::npos) {
+                all = false;
+                break;
+            }
+            at += piece.size();
+        }
+        if (all) return true;
+    }
+    return false;
+}
+
+TEST_CASE("Sequential.blocks_name_layers_across_the_model_as_keras") {
+    std::vector<std::string> names;
+    SmallResNet net;
+    net.visit_parameters([&](std::size_t, const std::string& layer, Parameter& p) {
+        names.push_back(layer + '/' + std::string(p.name));
+    });
+    // Body before shortcut, numbered across the whole model; the moving statistics under Keras's names.
+    CHECK(names.front() == "conv2d/kernel");
+    CHECK(names[2] == "batch_normalization/gamma");
+    CHECK(names[5] == "batch_normalization/moving_variance");
+    CHECK(std::find(names.begin(), names.end(), "conv2d_5/kernel") != names.end());        // the projection
+    CHECK(std::find(names.begin(), names.end(), "batch_normalization_5/moving_mean") != names.end());
+    CHECK(names.back() == "dense/bias");
+    CHECK(SmallResNet::layer_name(3) == "residual");
+    CHECK(SmallResNet::layer_name(4) == "activation_2");  // after the one inside the first block
+    CHECK(SmallResNet::layer_name(5) == "residual_1");
+}
+
+TEST_CASE("Sequential.summary_with_blocks_is_keras_functional_table") {
+    std::ostringstream out;
+    SmallResNet::summary(out);
+    const std::string s = out.str();
+    INFO(s);
+    CHECK(s.find("Connected to") != std::string::npos);
+    CHECK(has_row(s, {" input_layer (InputLayer) ", "(None, 8, 8, 1) ", " 0 ", " -"}));
+    CHECK(has_row(s, {" conv2d (Conv2D) ", "(None, 8, 8, 4) ", " 40 ", " input_layer[0][0]"}));
+    // The identity block's sum: its body's last layer and the block's input.
+    CHECK(has_row(s, {" add (Add) ", "(None, 8, 8, 4) ", " 0 ", " batch_normalization_2[0][0], activation[0][0]"}));
+    // The projection block's sum: its body's and its shortcut's last layers.
+    CHECK(has_row(s, {" add_1 (Add) ", "(None, 4, 4, 8) ", " 0 ", " batch_normalization_4[0][0], batch_normalization_5[0][0]"}));
+    CHECK(has_row(s, {" conv2d_5 (Conv2D) ", "(None, 4, 4, 8) ", " 40 ", " activation_2[0][0]"}));
+    CHECK(s.find("Total params: 1,427 (5.57 KB)") != std::string::npos);
+    CHECK(s.find("Trainable params: 1,355 (5.29 KB)") != std::string::npos);
+    CHECK(s.find("Non-trainable params: 72 (288.00 Byte)") != std::string::npos);
+    static_assert(SmallResNet::param_count == 1'427);
+}
+
+TEST_CASE("Sequential.batch_normalization_folds_into_the_layer_before_at_inference") {
+    FoldingNet net;
+    Rng rng(7);
+    net.initialize(rng);
+    // Weights, scales, shifts and moving statistics away from their initial values.
+    net.visit_parameters([&](std::size_t, const std::string&, Parameter& p) {
+        for (auto& v : p.value) v += rng.uniform(-0.5f, 0.5f);
+        if (p.name == "moving_variance")
+            for (auto& v : p.value) v = std::fabs(v) + 0.25f;
+    });
+    constexpr std::size_t batch = 3;
+    net.reserve(batch);
+    FoldingNet::Workspace plain, folded;
+    plain.reserve(batch);
+    folded.reserve(batch);
+    const std::vector<float> x = testing::random_vector(batch * FoldingNet::input_size, rng);
+    net.forward(x.data(), plain, ForwardContext{.batch = batch, .phase = Phase::inference, .rng = nullptr});
+    net.fold_batch_normalization();
+    net.forward(x.data(), folded, ForwardContext{.batch = batch, .phase = Phase::inference, .rng = nullptr, .folded = true});
+    double worst = 0;
+    for (std::size_t k = 0; k < batch * FoldingNet::output_size; ++k)
+        worst = std::max(worst, double(std::fabs(plain.output()[k] - folded.output()[k])));
+    CHECK(worst <= 1e-5);
+    // The folded pass ran the convolution straight into the normalization's output: the
+    // convolution's own output buffer was never written.
+    CHECK(std::all_of(folded.outputs[0].begin(), folded.outputs[0].end(), [](float v) { return v == 0.0f; }));
+    CHECK(std::any_of(plain.outputs[0].begin(), plain.outputs[0].end(), [](float v) { return v != 0.0f; }));
 }
 
 }  // namespace model_test_sequential

@@ -6,6 +6,10 @@
 #include <fstream>
 
 #include <ctnn/ctnn.hpp>
+#include <xtensor/xbuilder.hpp>
+
+#include <string>
+#include <vector>
 
 // A namespace per file: the area's test files are compiled together as one unity translation unit.
 namespace model_test_weights {
@@ -81,6 +85,35 @@ TEST_CASE("Weights.save_load_round_trip") {
     CHECK(a.predict(x) != b.predict(x));
     a.save_weights(dir / "w.npz");
     b.load_weights(dir / "w.npz");
+    CHECK(a.predict(x) == b.predict(x));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("Weights.blocks_and_batch_normalization_under_keras_names_round_trip") {
+    // A residual block with a normalized projection: every array, the moving statistics included,
+    // under Keras's functional names, and a save/load that restores inference exactly.
+    struct Block : Sequential<Input<4, 4, 2>, Conv2D<3, 3, 3, Linear, 1, Padding::same>, BatchNormalization,
+                              Residual<Conv2D<4, 3, 3, Relu, 2, Padding::same>, Shortcut<Conv2D<4, 1, 1, Linear, 2>, BatchNormalization>>,
+                              GlobalAveragePooling2D, Dense<4, 2, Softmax>> {};
+    auto a = compile<Block>(optimizers::Adam{}, losses::CategoricalCrossentropy{}, metrics::Accuracy{});
+    auto b = compile<Block>(optimizers::Adam{}, losses::CategoricalCrossentropy{}, metrics::Accuracy{});
+    a.initialize(1);
+    b.initialize(2);
+    const Matrix x = xt::ones<float>({3, 32}) * 0.25f + xt::arange<float>(96).reshape({3, 32}) * 0.01f;
+    const Matrix y = {{1, 0}, {0, 1}, {1, 0}};
+    a.fit(x, y, {.epochs = 2, .batch_size = 3, .verbose = 0});  // moving statistics away from 0 and 1
+    std::vector<std::string> names;
+    for (const auto& w : a.get_weights()) names.push_back(w.name + (w.shape.size() == 1 ? "" : "*"));
+    CHECK(names == std::vector<std::string>{"conv2d/kernel*", "conv2d/bias", "batch_normalization/gamma",
+                                            "batch_normalization/beta", "batch_normalization/moving_mean",
+                                            "batch_normalization/moving_variance", "conv2d_1/kernel*", "conv2d_1/bias",
+                                            "conv2d_2/kernel*", "conv2d_2/bias", "batch_normalization_1/gamma",
+                                            "batch_normalization_1/beta", "batch_normalization_1/moving_mean",
+                                            "batch_normalization_1/moving_variance", "dense/kernel*", "dense/bias"});
+    const auto dir = temp_dir();
+    a.save_weights(dir / "block.npz");
+    CHECK(a.predict(x) != b.predict(x));
+    b.load_weights(dir / "block.npz");
     CHECK(a.predict(x) == b.predict(x));
     std::filesystem::remove_all(dir);
 }

@@ -84,7 +84,12 @@ public:
 
     // x (B, H, W, C) -> y (B, OH, OW, F)
     void forward(const float* x, float* y, const ForwardContext& ctx) {
-        kernels::conv2d_forward<geometry, Act>(ctx.batch, x, kernel.value.data(), bias.value.data(), y);
+        forward_with(x, y, ctx, kernel.value.data(), bias.value.data());
+    }
+    // The same with other weights of the same shapes: a BatchNormalization folded into these.
+    void forward_with(const float* x, float* y, const ForwardContext& ctx, const float* kernel_values,
+                      const float* bias_values) {
+        kernels::conv2d_forward<geometry, Act>(ctx.batch, x, kernel_values, bias_values, y);
     }
 
     // dy (B, OH, OW, F): gradient w.r.t. y (overwritten with the pre-activation gradient dz).

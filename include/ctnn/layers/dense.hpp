@@ -42,7 +42,12 @@ public:
 
     // x (B, In) -> y (B, Out)
     void forward(const float* x, float* y, const ForwardContext& ctx) {
-        kernels::dense_forward<In, Out, Act>(ctx.batch, x, kernel.value.data(), bias.value.data(), y);
+        forward_with(x, y, ctx, kernel.value.data(), bias.value.data());
+    }
+    // The same with other weights of the same shapes: a BatchNormalization folded into these.
+    void forward_with(const float* x, float* y, const ForwardContext& ctx, const float* kernel_values,
+                      const float* bias_values) {
+        kernels::dense_forward<In, Out, Act>(ctx.batch, x, kernel_values, bias_values, y);
     }
 
     // dy (B, Out): gradient w.r.t. y, or w.r.t. the pre-activation z when the loss fused the

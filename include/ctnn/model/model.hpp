@@ -107,7 +107,8 @@ public:
     void reset_optimizer() {
         optimizer_.iterations = 0;
         states_.clear();
-        for (Parameter* p : parameters_) states_.push_back(optimizer_.make_state(*p));
+        for (Parameter* p : parameters_)
+            if (p->trainable()) states_.push_back(optimizer_.make_state(*p));
     }
 
     Net& network() noexcept { return network_; }
@@ -294,11 +295,12 @@ public:
         const std::size_t batch = std::min(options.batch_size, n);
         reserve(batch);
         Matrix out = Matrix::from_shape({n, output_size});
+        network_.fold_batch_normalization();
         list.predict_begin(Logs{});
         for (std::size_t first = 0, step = 0; first < n; first += batch, ++step) {
             const std::size_t count = std::min(batch, n - first);
             list.predict_batch_begin(step, Logs{});
-            network_.forward(x.data() + first * input_size, workspace_, {count, Phase::inference, nullptr});
+            network_.forward(x.data() + first * input_size, workspace_, folded_inference(count));
             std::copy_n(workspace_.output(), count * output_size, out.data() + first * output_size);
             list.predict_batch_end(step, Logs{});
         }
@@ -412,6 +414,12 @@ private:
             std::copy(matched[i]->values.begin(), matched[i]->values.end(), parameters_[i]->value.begin());
     }
 
+    // Inference passes run with BatchNormalization folded into the layer before it, folded from the
+    // current weights at the start of each predict / evaluation.
+    static ForwardContext folded_inference(std::size_t count) {
+        return {.batch = count, .phase = Phase::inference, .rng = nullptr, .folded = true};
+    }
+
     // One optimisation step on the gathered batch (x_batch_, t_batch_).
     BatchResult train_step(std::size_t count, Rng& dropout_rng) {
         const BatchResult result = compute_gradients(count, dropout_rng, 1.0f);
@@ -421,7 +429,7 @@ private:
     // Forward and backward on the gathered batch: every Parameter::gradient is `scale` times
     // d(mean loss over these `count` samples)/d(value).
     BatchResult compute_gradients(std::size_t count, Rng& dropout_rng, float scale) {
-        network_.forward(x_batch_.data(), workspace_, {count, Phase::training, &dropout_rng});
+        network_.forward(x_batch_.data(), workspace_, {count, Phase::training, &dropout_rng, scale});
         const float* p = workspace_.output();
         BatchResult result = score(p, t_batch_.data(), count);
         float* dp = workspace_.gradient_in.data();
@@ -436,9 +444,14 @@ private:
         network_.backward(x_batch_.data(), workspace_, count, fused_softmax_loss);
         return result;
     }
+    // The optimizer steps the trainable arrays; moving statistics fold in this step's batch statistic.
     void apply_gradients() {
         optimizer_.begin_step();
-        for (std::size_t i = 0; i < parameters_.size(); ++i) optimizer_.update(*parameters_[i], states_[i]);
+        std::size_t state = 0;
+        for (Parameter* p : parameters_) {
+            if (p->trainable()) optimizer_.update(*p, states_[state++]);
+            else p->update_moving_statistic();
+        }
     }
 
     // ---- data parallelism (the pieces that do not need the Model: model/data_parallel.hpp) -----------
@@ -515,6 +528,7 @@ private:
     template <class List>
     Logs run_evaluation(const ValidationSet& data, std::size_t batch_size, List& list, Communicator* communicator = nullptr) {
         batch_size = std::min(batch_size, data.count);
+        network_.fold_batch_normalization();
         if (communicator != nullptr) return run_evaluation_data_parallel(data, batch_size, list, *communicator);
         list.test_begin(Logs{});
         RunningMeans running;
@@ -522,7 +536,7 @@ private:
         for (std::size_t first = 0, step = 0; first < data.count; first += batch_size, ++step) {
             const std::size_t count = std::min(batch_size, data.count - first);
             list.test_batch_begin(step, logs);
-            network_.forward(data.x + first * input_size, workspace_, {count, Phase::inference, nullptr});
+            network_.forward(data.x + first * input_size, workspace_, folded_inference(count));
             running.add(score(workspace_.output(), data.t + first * target_width, count), count);
             running.write(logs);
             list.test_batch_end(step, logs);
@@ -542,7 +556,7 @@ private:
         for (std::size_t b = mine.first; b < mine.last; ++b) {
             const std::size_t first = b * batch_size, count = std::min(batch_size, data.count - first);
             list.test_batch_begin(b, logs);
-            network_.forward(data.x + first * input_size, workspace_, {count, Phase::inference, nullptr});
+            network_.forward(data.x + first * input_size, workspace_, folded_inference(count));
             const BatchResult r = score(workspace_.output(), data.t + first * target_width, count);
             store_sums(r, sums.data() + b * (1 + metric_count));
             local.add(r, count);
@@ -633,7 +647,7 @@ private:
     std::tuple<Metrics...> metrics_;
     std::vector<Parameter*> parameters_;           // into network_, in layer order
     std::vector<std::string> parameter_names_;     // "dense/kernel", ... (Keras names, weight files)
-    std::vector<typename Opt::State> states_;       // one per parameter
+    std::vector<typename Opt::State> states_;       // one per trainable parameter, in order
     typename Net::Workspace workspace_;
     Buffer x_batch_;                                // (B, In)
     std::vector<target_type> t_batch_;              // (B, Out) or (B,)

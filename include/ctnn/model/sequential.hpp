@@ -25,6 +25,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "ctnn/config.hpp"
 #include "ctnn/core/concepts.hpp"
@@ -32,115 +33,11 @@
 #include "ctnn/core/random.hpp"
 #include "ctnn/core/shape.hpp"
 #include "ctnn/core/tensor.hpp"
+#include "ctnn/detail/layer_list.hpp"
 #include "ctnn/detail/type_list.hpp"
 #include "ctnn/layers/input.hpp"
 
 namespace ctnn {
-
-namespace diagnostics {
-// A compile error that names one of these templates is a mistake in a Sequential<...>; the
-// template arguments say where and what does not fit. The fix is in the comment above each.
-
-// Entry number EntryNumber of the Sequential<...> list (counting from 1, as written, Input included)
-// takes samples of shape ThisInputShape, but the entry before it produces PreviousOutputShape: make
-// them equal. From an image to Dense, put Flatten between them (as in Keras).
-template <std::size_t EntryNumber, class PreviousOutputShape, class ThisInputShape>
-struct layer_input_shape_matches_previous_output_shape {
-    static constexpr bool value = std::is_same_v<PreviousOutputShape, ThisInputShape>;
-};
-}  // namespace diagnostics
-
-namespace detail {
-
-// Stands in for a layer that could not be bound (its error is already reported), so that no second
-// error follows from it.
-template <class S> struct unbound_layer {
-    using input_shape = S;
-    using output_shape = S;
-    static constexpr std::size_t param_count = 0;
-    static constexpr std::string_view kind = "unbound";
-    static constexpr std::string_view type_name = "Unbound";
-    void initialize(Rng&) {}
-    void forward(const float*, float*, const ForwardContext&) {}
-    void backward(const float*, const float*, float*, float*, std::size_t, bool) {}
-    template <class F> void visit_parameters(F&&) {}
-};
-
-// Layers are used as written; specs (Dropout<R>, Conv2D<...>, ...) become the layer for the shape
-// before them. In is void when nothing before tells it (no Input<...> and this is the first entry).
-template <class In, class Spec> struct bind_layer {  // not a layer at all: Sequential says so
-    using type = unbound_layer<std::conditional_t<std::is_void_v<In>, Shape<1>, In>>;
-};
-template <class In, Layer Spec> struct bind_layer<In, Spec> {
-    using type = Spec;
-};
-template <class In, BindableLayerSpec Spec> struct bind_layer<In, Spec> {
-    using type = typename Spec::template bind<In>;
-};
-template <BindableLayerSpec Spec> struct bind_layer<void, Spec> {
-    static_assert(sizeof(Spec) == 0,
-                  "Sequential<Layers...>: the first layer must have a known input shape: start the list with "
-                  "Input<28, 28, 1> (Keras's keras.Input(shape=...)) or a layer that states it, such as "
-                  "Dense<784, 1000, Relu>; Dropout, Activation, Flatten, Conv2D and pooling take their shape "
-                  "from the layer before them");
-    using type = unbound_layer<Shape<1>>;
-};
-
-// Binds Specs... in order: In is the output shape of the entry before (void at the start).
-template <class In, class Done, class... Rest> struct bind_all;
-template <class In, class... Done> struct bind_all<In, type_list<Done...>> {
-    using type = std::tuple<Done...>;
-};
-template <class In, class... Done, class Next, class... Rest>
-struct bind_all<In, type_list<Done...>, Next, Rest...> {
-    static_assert(!is_input<Next>, "Sequential<Layers...>: Input<Dims...> can only be the first entry");
-    using bound = typename bind_layer<In, Next>::type;
-    using type = typename bind_all<typename bound::output_shape, type_list<Done..., bound>, Rest...>::type;
-};
-
-// The shape Input<...> gives, or void; and the entries after it.
-template <class... Specs> struct split_input {
-    using shape = void;
-    using layers = type_list<Specs...>;
-};
-template <class First, class... Rest>
-    requires is_input<First>
-struct split_input<First, Rest...> {
-    using shape = typename First::shape;
-    using layers = type_list<Rest...>;
-};
-
-template <class In, class List> struct bind_list;
-template <class In, class... Specs> struct bind_list<In, type_list<Specs...>> {
-    using type = typename bind_all<In, type_list<>, Specs...>::type;
-};
-
-// One static_assert per adjacent pair, so the failing one names its position and both shapes.
-template <class T> inline constexpr bool is_unbound = false;
-template <class S> inline constexpr bool is_unbound<unbound_layer<S>> = true;
-
-template <std::size_t EntryNumber, class PreviousOutputShape, class This, bool AlreadyReported = false>
-struct check_adjacent_shapes {
-    static_assert(AlreadyReported || diagnostics::layer_input_shape_matches_previous_output_shape<
-                                         EntryNumber, PreviousOutputShape, typename This::input_shape>::value,
-                  "Sequential<Layers...>: a layer's input shape must equal the output shape of the entry before it "
-                  "(the note below reads <entry number counting from 1, previous output Shape, this input Shape>; "
-                  "from an image to Dense, put Flatten between them)");
-    static constexpr bool value = true;
-};
-template <class InputShape, std::size_t FirstNumber, class Tuple, std::size_t... I>
-consteval bool adjacent_shapes_match(std::index_sequence<I...>) {
-    constexpr bool input_matches = [] {
-        if constexpr (std::is_void_v<InputShape>) return true;
-        else return check_adjacent_shapes<FirstNumber, InputShape, std::tuple_element_t<0, Tuple>>::value;
-    }();
-    return input_matches && (check_adjacent_shapes<FirstNumber + I + 1,
-                                                   typename std::tuple_element_t<I, Tuple>::output_shape,
-                                                   std::tuple_element_t<I + 1, Tuple>,
-                                                   is_unbound<std::tuple_element_t<I, Tuple>>>::value && ...);
-}
-
-}  // namespace detail
 
 template <class... Specs>
 class Sequential {
@@ -179,21 +76,38 @@ public:
     using output_shape = typename layer_type<layer_count - 1>::output_shape;  // one sample out: Shape<10>
     static constexpr std::size_t input_size = input_shape::size;             // floats per sample in
     static constexpr std::size_t output_size = output_shape::size;
-    static constexpr std::size_t param_count = sum_params(indices{});
+    static constexpr std::size_t param_count = sum_params(indices{});  // all, as Keras's "Total params"
+    // BatchNormalization's moving statistics: saved and loaded, never stepped by the optimizer.
+    static constexpr std::size_t non_trainable_param_count = []<std::size_t... I>(std::index_sequence<I...>) {
+        return (detail::non_trainable_params_of<layer_type<I>>() + ... + 0);
+    }(indices{});
+    static constexpr std::size_t trainable_param_count = param_count - non_trainable_param_count;
+    // A network with a block prints Keras's functional table (with "Connected to").
+    static constexpr bool has_blocks = []<std::size_t... I>(std::index_sequence<I...>) {
+        return (detail::CompositeLayer<layer_type<I>> || ...);
+    }(indices{});
     // The widest activation (B, width) any layer reads or writes: sizes the gradient buffers.
     static constexpr std::size_t max_width = widest_layer(indices{});
 
     template <std::size_t I> layer_type<I>& layer() noexcept { return std::get<I>(layers_); }
     template <std::size_t I> const layer_type<I>& layer() const noexcept { return std::get<I>(layers_); }
 
-    // Keras's automatic names: dense, dense_1, dropout, dense_2, ...
+    // Keras's automatic names: dense, dense_1, dropout, dense_2, ... counted across the layers inside
+    // blocks too (a block itself is named residual, residual_1, ... / branches, ...).
     static std::string layer_name(std::size_t index) {
         std::string name;
+        detail::LayerNamer namer, block_namer;
+        std::vector<detail::SummaryRow> ignored;
         for_each_index([&]<std::size_t I>() {
-            if (I != index) return;
-            const std::size_t same_kind_before = count_kind_before<I>(layer_type<I>::kind);
-            name = std::string(layer_type<I>::kind);
-            if (same_kind_before > 0) name += std::string("_") + std::to_string(same_kind_before);
+            using L = layer_type<I>;
+            if constexpr (detail::CompositeLayer<L>) {
+                const std::string block = block_namer.next(L::kind);
+                L::summarize(namer, ignored, "");
+                if (I == index) name = block;
+            } else {
+                const std::string own = namer.next(L::kind);
+                if (I == index) name = own;
+            }
         });
         return name;
     }
@@ -204,11 +118,13 @@ public:
         std::apply([&](auto&... layer) { (initialize_layer(layer, rng.split()), ...); }, layers_);
     }
 
-    // f(layer_index, layer_name, Parameter&) for every trainable array, in layer order.
+    // f(entry_index, layer_name, Parameter&) for every array (trainable or a moving statistic), in
+    // layer order; inside a block, layer_name is the inner layer's Keras name ("conv2d_3").
     template <class F> void visit_parameters(F&& f) {
+        detail::LayerNamer namer;
         for_each_index([&]<std::size_t I>() {
-            const std::string name = layer_name(I);
-            std::get<I>(layers_).visit_parameters([&](Parameter& p) { f(I, name, p); });
+            detail::visit_named_parameters(std::get<I>(layers_), namer,
+                                           [&](const std::string& name, Parameter& p) { f(I, name, p); });
         });
     }
 
@@ -238,11 +154,19 @@ public:
     // x (B, input_size) -> ws.outputs[i] for every layer i.
     void forward(const float* x, Workspace& ws, const ForwardContext& ctx) {
         CTNN_ASSERT(ctx.batch <= ws.capacity, "Sequential::forward: workspace smaller than the batch");
-        for_each_index([&]<std::size_t I>() {
-            const float* in = I == 0 ? x : ws.outputs[I == 0 ? 0 : I - 1].data();
-            std::get<I>(layers_).forward(in, ws.outputs[I].data(), ctx);
-        });
+        detail::forward_layers(
+            layers_,
+            [&]<std::size_t I>() -> const float* {
+                if constexpr (I == 0) return x;
+                else return ws.outputs[I - 1].data();
+            },
+            [&]<std::size_t I>() { return ws.outputs[I].data(); }, ctx);
     }
+
+    // Folds every BatchNormalization into the Dense or Conv2D before it (when that layer has no
+    // activation of its own) from the current weights, for forward passes with ctx.folded. The
+    // model calls it at the start of predict and evaluate.
+    void fold_batch_normalization() { detail::fold_batch_normalization(layers_); }
 
     // ws.gradient_in (B, output_size) holds d(mean loss)/d(output) — or d/d(logits) when
     // `fused_output_gradient` (softmax + cross-entropy). Fills every parameter's gradient.
@@ -257,26 +181,40 @@ public:
         });
     }
 
-    // A Keras-style table: layer (type), output shape, parameter count, totals.
+    // A Keras-style table: layer (type), output shape, parameter count, totals. With blocks, Keras's
+    // functional table: an input row, every layer inside the blocks, and what each is connected to.
     static void summary(std::ostream& os, std::string_view model_name = "sequential") {
+        std::vector<detail::SummaryRow> rows;
+        detail::LayerNamer namer;
+        std::string producer = "input_layer";
+        if constexpr (has_blocks) rows.push_back({" input_layer (InputLayer)", batch_shape_text<input_shape>(), 0, "-"});
+        for_each_index([&]<std::size_t I>() { producer = detail::summarize<layer_type<I>>(namer, rows, producer); });
+
         std::size_t name_width = 29;  // Keras's column, widened for long names such as max_pooling2d_1
-        for (std::size_t i = 0; i < layer_count; ++i) name_width = std::max(name_width, layer_label(i).size() + 2);
-        const std::size_t width = name_width + 36;
+        for (const auto& row : rows) name_width = std::max(name_width, row.label.size() + 2);
+        const std::size_t connected_width = has_blocks ? 30 : 0;
+        std::size_t width = name_width + 36 + connected_width;
+        if constexpr (has_blocks)
+            for (const auto& row : rows) width = std::max(width, name_width + 36 + row.connected_to.size());
         const std::string rule(width, '_'), double_rule(width, '=');
         os << "Model: \"" << model_name << "\"\n" << rule << '\n';
-        os << std::left << std::setw(static_cast<int>(name_width)) << " Layer (type)" << std::setw(26) << "Output Shape"
-           << "Param #\n";
+        os << std::left << std::setw(static_cast<int>(name_width)) << " Layer (type)" << std::setw(26) << "Output Shape";
+        if constexpr (has_blocks) os << std::setw(10) << "Param #" << "Connected to\n";
+        else os << "Param #\n";
         os << double_rule << '\n';
-        for_each_index([&]<std::size_t I>() {
-            os << std::left << std::setw(static_cast<int>(name_width)) << layer_label(I) << std::setw(26)
-               << batch_shape_text<typename layer_type<I>::output_shape>() << with_thousands(layer_type<I>::param_count)
-               << '\n';
-            if (I + 1 < layer_count) os << '\n';
-        });
+        for (std::size_t r = 0; r < rows.size(); ++r) {
+            os << std::left << std::setw(static_cast<int>(name_width)) << rows[r].label << std::setw(26) << rows[r].output_shape;
+            if constexpr (has_blocks) os << std::setw(10) << with_thousands(rows[r].params) << rows[r].connected_to << '\n';
+            else os << with_thousands(rows[r].params) << '\n';
+            if (r + 1 < rows.size()) os << '\n';
+        }
         os << double_rule << '\n';
         os << "Total params: " << with_thousands(param_count) << " (" << megabytes(param_count) << ")\n";
-        os << "Trainable params: " << with_thousands(param_count) << " (" << megabytes(param_count) << ")\n";
-        os << "Non-trainable params: 0 (0.00 Byte)\n" << rule << '\n';
+        os << "Trainable params: " << with_thousands(trainable_param_count) << " (" << megabytes(trainable_param_count)
+           << ")\n";
+        os << "Non-trainable params: " << with_thousands(non_trainable_param_count) << " ("
+           << megabytes(non_trainable_param_count) << ")\n"
+           << rule << '\n';
     }
 
     static std::string with_thousands(std::size_t n) {
@@ -289,13 +227,6 @@ public:
     }
 
 private:
-    static std::string layer_label(std::size_t index) {  // " conv2d_1 (Conv2D)"
-        std::string label;
-        for_each_index([&]<std::size_t I>() {
-            if (I == index) label = ' ' + layer_name(I) + " (" + std::string(layer_type<I>::type_name) + ')';
-        });
-        return label;
-    }
     static std::string megabytes(std::size_t params) {
         std::ostringstream s;
         s << std::fixed << std::setprecision(2);
@@ -304,12 +235,6 @@ private:
         else if (bytes >= 1024.0) s << bytes / 1024.0 << " KB";
         else s << bytes << " Byte";
         return s.str();
-    }
-    template <std::size_t End>
-    static constexpr std::size_t count_kind_before(std::string_view kind) {
-        return [&]<std::size_t... I>(std::index_sequence<I...>) {
-            return ((layer_type<I>::kind == kind ? std::size_t{1} : std::size_t{0}) + ... + std::size_t{0});
-        }(std::make_index_sequence<End>{});
     }
     template <class F> static void for_each_index(F&& f) {
         [&]<std::size_t... I>(std::index_sequence<I...>) { (f.template operator()<I>(), ...); }(indices{});
