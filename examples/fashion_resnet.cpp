@@ -27,10 +27,9 @@
 //          All 60,000 training images go to fit, which holds out the last 6,000; 10,000 test images.
 // Run:     build/examples/fashion_resnet [--data DIR] [--epochs 12] [--batch-size 128] [--seed 0]
 //                                        [--logdir DIR]    (TensorBoard logs with kernel histograms)
-//          One epoch is 54,000 samples of ~0.19 GFLOP each (forward and backward): 4-5 minutes on two busy
-//          cores (4:13-4:50 per epoch, 2026-12-07). The first epochs validate far below their training
-//          accuracy (seed 0: val_accuracy 0.34, 0.55, 0.89 against 0.83, 0.90, 0.92; test 0.891 after 3
-//          epochs; the same network in PyTorch: 0.27 against 0.82 after one): BatchNormalization's moving
+//          One epoch is 54,000 samples of ~0.19 GFLOP each (forward and backward): minutes on two cores
+//          (measured epochs and accuracies in benchmarks/README.md, "ResNet-20 and ResNet-56"). The first
+//          epochs validate far below their training accuracy, in PyTorch too: BatchNormalization's moving
 //          statistics lag weights that Adam still moves fast.
 #include <cstdio>
 #include <exception>
