@@ -6,7 +6,6 @@
 #include <fstream>
 
 #include <ctnn/ctnn.hpp>
-#include <xtensor/xbuilder.hpp>
 
 #include <string>
 #include <vector>
@@ -99,7 +98,8 @@ TEST_CASE("Weights.blocks_and_batch_normalization_under_keras_names_round_trip")
     auto b = compile<Block>(optimizers::Adam{}, losses::CategoricalCrossentropy{}, metrics::Accuracy{});
     a.initialize(1);
     b.initialize(2);
-    const Matrix x = xt::ones<float>({3, 32}) * 0.25f + xt::arange<float>(96).reshape({3, 32}) * 0.01f;
+    Matrix x = Matrix::from_shape({3, 32});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = 0.25f + 0.01f * float(i);
     const Matrix y = {{1, 0}, {0, 1}, {1, 0}};
     a.fit(x, y, {.epochs = 2, .batch_size = 3, .verbose = 0});  // moving statistics away from 0 and 1
     std::vector<std::string> names;
