@@ -109,12 +109,12 @@ namespace detail {
 // waiting at the barrier.
 // Without shared_b, a row-major B's full panels are read in place when b_in_place_wanted (the
 // driver's reads_b_in_place).
-template <class Arch, layout LA, layout LB, class Act>
+template <class Arch, layout LA, layout LB, class Act, class Cfg = gemm_config<Arch>>
 void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, const float* a, std::size_t lda,
                 const float* b, std::size_t ldb, float* c, std::size_t ldc, const float* bias, float* colsum,
                 bool b_in_place_wanted, float* shared_b = nullptr, parallel::spin_barrier* team = nullptr, int t = 0,
                 int nt = 1, std::atomic<std::size_t>* next_row = nullptr) {
-    using cfg = gemm_config<Arch>;
+    using cfg = Cfg;
     constexpr std::size_t MR = cfg::MR, NR = cfg::NR, NC = cfg::NC;
     using ukernel = gemm_ukernel<Arch, MR, NR>;
 
@@ -238,9 +238,9 @@ void gemm_block(rect r, std::size_t n_all, std::size_t k, std::size_t kc_step, c
 // (a single thread's work, really) falls back to rows with private B panels.
 enum class split_kind { rows_shared_b, rows, cols };
 
-template <class Arch>
+template <class Cfg>
 split_kind choose_split(std::size_t m, std::size_t n, int nt, bool direct_b) {
-    using cfg = gemm_config<Arch>;
+    using cfg = Cfg;
     const std::size_t col_grains = (n + cfg::NR - 1) / cfg::NR, row_grains = (m + cfg::MR - 1) / cfg::MR;
     const auto need = static_cast<std::size_t>(4 * nt);  // enough tiles per thread to balance
     if (nt > 1 && row_grains >= need && !direct_b) return split_kind::rows_shared_b;
@@ -349,18 +349,18 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size
             }
         return;
     }
-    using cfg = gemm_config<Arch>;
+    using cfg = gemm_config_for<Arch, NS>;
     // Deeper k-blocks when C is a single column panel: the B panel then streams from L2 and fewer
     // blocks mean fewer passes loading and storing C.
     constexpr std::size_t kc_static = detail::balanced_block(KS, cfg::KC, 1);
     constexpr std::size_t kc_static_narrow = detail::balanced_block(KS, 4 * cfg::KC, 1);
-    const bool narrow = n <= cfg::NR;
+    const bool narrow = n <= gemm_config<Arch>::NR;  // (the wide tile's NR: k-blocks, so bits, do not depend on the tile)
     const std::size_t kc_step = KS != 0 ? (narrow ? kc_static_narrow : kc_static)
                                         : detail::balanced_block(k, narrow ? 4 * cfg::KC : cfg::KC, 1);
 
     const int threads = parallel::threads_for(m * n * k);
     const bool direct_b = detail::reads_b_in_place<LB>((m + threads - 1) / threads, colsum);  // unpacked
-    const detail::split_kind split = detail::choose_split<Arch>(m, n, threads, direct_b);
+    const detail::split_kind split = detail::choose_split<cfg>(m, n, threads, direct_b);
     float* shared_b = split == detail::split_kind::rows_shared_b
                           ? detail::reserve(detail::workspace().shared_b,
                                             kc_step * std::min(cfg::NC, detail::round_up_to(n, cfg::NR)))
@@ -376,14 +376,14 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size
             // rows) smaller blocks would cost more sweeps through B than the balance gains.
             const bool claimed = m >= 2 * cfg::MC * static_cast<std::size_t>(nt);
             const detail::rect r{claimed ? parallel::range{0, m} : parallel::split(m, nt, t, cfg::MR), {0, n}};
-            detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, false,
+            detail::gemm_block<Arch, LA, LB, Act, cfg>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, false,
                                                   shared_b, &team, t, nt, claimed ? &next_row : nullptr);
         } else if (how == detail::split_kind::cols) {
             const detail::rect r{{0, m}, parallel::split(n, nt, t, cfg::NR)};
-            detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, direct_b);
+            detail::gemm_block<Arch, LA, LB, Act, cfg>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias, colsum, direct_b);
         } else {  // private B: every thread sums all columns, thread 0 reports them
             const detail::rect r{parallel::split(m, nt, t, cfg::MR), {0, n}};
-            detail::gemm_block<Arch, LA, LB, Act>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias,
+            detail::gemm_block<Arch, LA, LB, Act, cfg>(r, n, k, kc_step, a, lda, b, ldb, c, ldc, bias,
                                                   t == 0 ? colsum : nullptr, direct_b);
         }
     });

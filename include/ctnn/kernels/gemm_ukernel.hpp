@@ -86,6 +86,17 @@ template <class Arch> struct gemm_config<Arch, 1> {
     static constexpr std::size_t MR = 4, NR = 4, KC = 256, MC = 128, NC = 4096;
 };
 
+// The tile for a C at most one vector wide, known at compile time (NS of gemm: a convolution with 16
+// filters, a 10-class Dense on AVX-512): the 12 x 32 tile would multiply half its columns by padding,
+// so AVX-512 takes 24 x 16 instead (24 accumulators + 1 B vector, the A elements broadcast from
+// memory). Each element's sum keeps its order: only which elements share a tile changes.
+template <class Arch, std::size_t NS> struct gemm_config_for : gemm_config<Arch> {};
+template <class Arch, std::size_t NS>
+    requires(detail::simd_ops<Arch>::width == 16 && NS != 0 && NS <= 16)
+struct gemm_config_for<Arch, NS> {
+    static constexpr std::size_t MR = 24, NR = 16, KC = 256, MC = 120, NC = 4096;
+};
+
 // Where the microkernel reads A: a packed micro-panel (kc, MR), or A itself when packing would not
 // pay (a single column panel of C reuses the A block only once), row-major or column-major with
 // stride lda. Unpacked A needs all MR rows to exist; the driver packs a partial last tile instead.
@@ -136,7 +147,7 @@ template <class Arch, std::size_t MR, std::size_t NR> struct gemm_ukernel {
 #pragma GCC unroll 4
         for (std::size_t v = 0; v < NV; ++v) {
             const vec init = start == tile_start::row ? S::load(row + v * W) : S::zero();
-#pragma GCC unroll 16
+#pragma GCC unroll 32
             for (std::size_t i = 0; i < MR; ++i) acc[i][v] = init;
         }
 
@@ -147,7 +158,7 @@ template <class Arch, std::size_t MR, std::size_t NR> struct gemm_ukernel {
             vec b[NV];
 #pragma GCC unroll 4
             for (std::size_t v = 0; v < NV; ++v) b[v] = DirectB ? S::load(b_row + v * W) : S::load_aligned(b_row + v * W);
-#pragma GCC unroll 16
+#pragma GCC unroll 32
             for (std::size_t i = 0; i < MR; ++i) {
                 const vec a = S::broadcast(ap[i * a_row]);
 #pragma GCC unroll 4
@@ -159,18 +170,18 @@ template <class Arch, std::size_t MR, std::size_t NR> struct gemm_ukernel {
 
         if (start == tile_start::load) {
             if (!full) copy_in(c, ldc, m, n, edge);
-#pragma GCC unroll 16
+#pragma GCC unroll 32
             for (std::size_t i = 0; i < MR; ++i)
 #pragma GCC unroll 4
                 for (std::size_t v = 0; v < NV; ++v) acc[i][v] = acc[i][v] + S::load(out + i * ld + v * W);
         }
         if (finish) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
             for (std::size_t i = 0; i < MR; ++i)
 #pragma GCC unroll 4
                 for (std::size_t v = 0; v < NV; ++v) acc[i][v] = Act::forward(acc[i][v]);
         }
-#pragma GCC unroll 16
+#pragma GCC unroll 32
         for (std::size_t i = 0; i < MR; ++i)
 #pragma GCC unroll 4
             for (std::size_t v = 0; v < NV; ++v) S::store(out + i * ld + v * W, acc[i][v]);
