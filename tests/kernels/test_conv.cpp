@@ -222,6 +222,13 @@ TEST_CASE("conv2d.forward_and_backward_match_naive") {
                   make_conv2d_geometry(5, 6, 32, 5, 3, 32, 1, 1, V), make_conv2d_geometry(7, 5, 32, 5, 3, 64, 2, 1, S)>(
             {1, 2, 7});
     }
+    // Stride 1 from 16 channels: backward data as the transposed convolution; 16 filters: AVX-512's
+    // one-vector-wide GEMM tile.
+    SUBCASE("16 channels") {
+        check_all<make_conv2d_geometry(6, 7, 16, 3, 3, 16, 1, 1, S), make_conv2d_geometry(5, 6, 16, 5, 3, 16, 1, 1, V),
+                  make_conv2d_geometry(7, 6, 16, 3, 3, 32, 2, 2, S), make_conv2d_geometry(2, 3, 16, 5, 4, 9, 1, 1, S)>(
+            {1, 2, 7});
+    }
     SUBCASE("1x1 kernels (no im2col at stride 1) and a kernel larger than the input") {
         check_all<make_conv2d_geometry(5, 7, 3, 1, 1, 5, 1, 1, V), make_conv2d_geometry(5, 7, 32, 1, 1, 64, 1, 1, S),
                   make_conv2d_geometry(5, 7, 3, 1, 1, 5, 2, 2, V), make_conv2d_geometry(2, 3, 3, 5, 5, 5, 1, 1, S)>(

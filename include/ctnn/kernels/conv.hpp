@@ -9,10 +9,16 @@
 //   col          (rows, K)         im2col: row (b, oh, ow) is the KH x KW x C window of x under that
 //                                  pixel, in kernel order, zeros where the window covers the padding.
 //
-// Every product is one GEMM of gemm.hpp on col (im2col + GEMM, as Caffe and oneDNN's gemm convolution):
+// Stride 1 from conv_direct_min_channels input channels: forward and backward weights run on a padded
+// copy of each image instead of col (kernels/conv_direct.hpp); every other product is one GEMM of
+// gemm.hpp on col (im2col + GEMM, as Caffe and oneDNN's gemm convolution):
 //   forward          y (rows, F)     = Act(col (rows, K) · kernel (K, F) + bias)     bias and Act fused
-//   backward data    dcol (rows, K)  = dz (rows, F) · kernelᵀ, then col2im: dx = Σ of each dcol row
-//                                      added back onto its window (overlapping windows accumulate)
+//   backward data    stride 1, C >= conv_transposed_min_channels: dx is the forward convolution of
+//                                      dz (padded KH-1-pad_top above, KW-1-pad_left left) with the kernel
+//                                      turned 180 degrees and C, F swapped: dx (B·H·W, C) = col(dz)
+//                                      (B·H·W, KH·KW·F) · kernel' (KH·KW·F, C) (transposed_geometry);
+//                                  otherwise dcol (rows, K) = dz (rows, F) · kernelᵀ, then col2im: dx = Σ of
+//                                      each dcol row added back onto its window (overlapping windows accumulate)
 //   backward weights dk (K, F)       = colᵀ · dz,  dbias = Σ rows of dz (summed while dz is packed);
 //                                      for a small patch (K <= conv_small_patch: one input channel)
 //                                      dk accumulates in registers instead (detail::small_patch_weights)
@@ -27,6 +33,10 @@
 // Backward weights sums over the batch: each chunk writes its own partial dk, dbias and the partials
 // are added in chunk order; chunks depend on G and B only, so results never depend on the threads.
 // A 1x1 kernel with stride 1 and no padding needs no im2col: x itself is col, and dcol is dx.
+// Why the transposed form for backward data: its GEMM has the forward's shape (depth KH·KW·F, C
+// columns) where dz · kernelᵀ has depth F only (16 in a ResNet's first stage: the tile is loaded
+// and stored for 16 multiply-adds per element), and it writes dx once instead of scattering KH·KW
+// partial sums into it.
 #pragma once
 
 #include <algorithm>
@@ -36,6 +46,7 @@
 
 #include "ctnn/activations.hpp"
 #include "ctnn/core/tensor.hpp"
+#include "ctnn/kernels/conv_direct.hpp"
 #include "ctnn/kernels/gemm.hpp"
 #include "ctnn/kernels/parallel.hpp"
 
@@ -105,6 +116,22 @@ inline constexpr std::size_t conv_weights_chunk_floats = 4 * conv_chunk_floats;
 inline constexpr std::size_t conv_small_patch = 16;
 // At least this many chunks when the batch allows, so a team of threads balances its chunks.
 inline constexpr std::size_t conv_min_chunks = 8;
+// Stride-1 products read the input in place (conv_direct.hpp), and backward data is the transposed
+// convolution, from this many channels: with fewer (C = 1 or 3, an image's first layer), a window row
+// is too short for a tile's k-loop, or the transposed product narrower than a tile.
+inline constexpr std::size_t conv_direct_min_channels = 16;
+
+// The convolution that computes backward data for a stride-1 G: input dz (OH, OW, F), output dx
+// (H, W, C), the same kernel size, padded so that every window that saw an input pixel sees its dz.
+consteval conv2d_geometry transposed_geometry(conv2d_geometry g) {
+    if (g.stride_h != 1 || g.stride_w != 1) throw "transposed_geometry: stride 1 only";
+    return {g.out_height, g.out_width, g.filters, g.kernel_h, g.kernel_w, g.channels, 1, 1,
+            g.kernel_h - 1 - g.pad_top, g.kernel_w - 1 - g.pad_left, g.height, g.width};
+}
+template <conv2d_geometry G>
+inline constexpr bool direct_stride1 =
+    G.stride_h == 1 && G.stride_w == 1 && !G.pointwise() && G.channels >= conv_direct_min_channels;
+template <conv2d_geometry G> inline constexpr bool backward_data_transposed = direct_stride1<G>;
 
 namespace detail {
 
@@ -112,6 +139,9 @@ namespace detail {
 struct conv_workspace {
     Buffer col;      // (chunk rows, K) patches, or their gradients
     Buffer partial;  // (chunks, K·F + F) per-chunk dk and dbias (the calling thread's)
+    Buffer turned;   // (KH·KW·F, C) the kernel of the transposed convolution (the calling thread's)
+    Buffer padded;   // one padded image (direct products)
+    Buffer panels;   // the kernel and bias in NR-wide panels (direct forward; the calling thread's)
 };
 inline conv_workspace& conv_scratch() {
     thread_local conv_workspace ws;
@@ -124,6 +154,12 @@ constexpr std::size_t chunk_images(std::size_t batch, std::size_t budget = conv_
     const std::size_t by_cache = std::max<std::size_t>(1, budget / (G.positions() * G.patch_size()));
     const std::size_t by_count = std::max<std::size_t>(1, (batch + conv_min_chunks - 1) / conv_min_chunks);
     return std::min(by_cache, by_count);
+}
+
+// Images per chunk of the direct products: conv_min_chunks chunks when the batch allows (an image's
+// padded copy is small, so the cache sets no limit).
+constexpr std::size_t direct_chunk_images(std::size_t batch) noexcept {
+    return std::max<std::size_t>(1, (batch + conv_min_chunks - 1) / conv_min_chunks);
 }
 
 // Runs body(chunk, first_image, images) for every chunk of `chunk` images: inline for one chunk (the
@@ -296,6 +332,22 @@ template <conv2d_geometry G, class Act, class Arch = simd_arch>
 void conv2d_forward(std::size_t batch, const float* x, const float* kernel, const float* bias, float* y) {
     static_assert(Act::elementwise, "conv2d_forward<G, Act>: only elementwise activations (the layer applies Softmax)");
     constexpr std::size_t K = G.patch_size(), F = G.filters, P = G.positions();
+    if constexpr (direct_stride1<G>) {
+        constexpr std::size_t NR = gemm_config_for<Arch, F>::NR, panels = direct::panel_count<G, Arch>();
+        float* packed = detail::reserve(detail::conv_scratch().panels, panels * NR * (K + 1));
+        direct::pack_kernel<G, Arch>(kernel, bias, packed, packed + panels * NR * K);
+        detail::for_each_chunk(batch, detail::direct_chunk_images(batch), G.forward_flops(),
+                               [&](std::size_t, std::size_t first, std::size_t images) {
+                                   float* xpad = detail::reserve(detail::conv_scratch().padded,
+                                                                 direct::padded_floats<G, Arch>());
+                                   for (std::size_t b = first; b < first + images; ++b) {
+                                       direct::pad_image<G, Arch>(x + b * G.input_size(), xpad);
+                                       direct::forward_image<G, Act, Arch>(xpad, packed, packed + panels * NR * K,
+                                                                           y + b * G.output_size());
+                                   }
+                               });
+        return;
+    }
     detail::for_each_chunk(batch, detail::chunk_images<G>(batch), G.forward_flops(),
                            [&](std::size_t, std::size_t first, std::size_t images) {
                                const std::size_t rows = images * P;
@@ -314,6 +366,21 @@ void conv2d_forward(std::size_t batch, const float* x, const float* kernel, cons
 template <conv2d_geometry G, class Arch = simd_arch>
 void conv2d_backward_data(std::size_t batch, const float* dz, const float* kernel, float* dx) {
     constexpr std::size_t K = G.patch_size(), F = G.filters, P = G.positions();
+    if constexpr (backward_data_transposed<G>) {
+        // kernel'[KH-1-kh][KW-1-kw][f][c] = kernel[kh][kw][c][f]
+        constexpr conv2d_geometry T = transposed_geometry(G);
+        constexpr std::size_t KH = G.kernel_h, KW = G.kernel_w, C = G.channels;
+        float* turned = detail::reserve(detail::conv_scratch().turned, K * F);
+        for (std::size_t kh = 0; kh < KH; ++kh)
+            for (std::size_t kw = 0; kw < KW; ++kw) {
+                const float* from = kernel + (kh * KW + kw) * C * F;
+                float* to = turned + ((KH - 1 - kh) * KW + (KW - 1 - kw)) * F * C;
+                for (std::size_t c = 0; c < C; ++c)
+                    for (std::size_t f = 0; f < F; ++f) to[f * C + c] = from[c * F + f];
+            }
+        conv2d_forward<T, Linear, Arch>(batch, dz, turned, nullptr, dx);
+        return;
+    }
     detail::for_each_chunk(batch, detail::chunk_images<G>(batch), G.forward_flops(),
                            [&](std::size_t, std::size_t first, std::size_t images) {
                                const std::size_t rows = images * P;
@@ -337,11 +404,23 @@ void conv2d_backward_weights(std::size_t batch, const float* x, const float* dz,
         std::fill_n(dbias, F, 0.0f);
         return;
     }
-    const std::size_t chunk = detail::chunk_images<G>(batch, conv_weights_chunk_floats);
+    constexpr bool direct_weights = direct_stride1<G> && direct::weights_direct<G, Arch>;
+    const std::size_t chunk =
+        direct_weights ? detail::direct_chunk_images(batch) : detail::chunk_images<G>(batch, conv_weights_chunk_floats);
     const std::size_t chunks = (batch + chunk - 1) / chunk;
     // One chunk writes dk and dbias directly; several write partials (chunk c at c · (K·F + F)).
     float* partial = chunks > 1 ? detail::reserve(detail::conv_scratch().partial, chunks * (KF + F)) : nullptr;
     detail::for_each_chunk(batch, chunk, G.forward_flops(), [&](std::size_t c, std::size_t first, std::size_t images) {
+        float* dk = partial ? partial + c * (KF + F) : dkernel;
+        float* db = partial ? dk + KF : dbias;
+        if constexpr (direct_weights) {
+            float* xpad = detail::reserve(detail::conv_scratch().padded, direct::padded_floats<G, Arch>());
+            for (std::size_t b = first; b < first + images; ++b) {
+                direct::pad_image<G, Arch>(x + b * G.input_size(), xpad);
+                direct::weights_image<G, Arch>(xpad, dz + b * G.output_size(), dk, db, b == first);
+            }
+            return;
+        }
         const std::size_t rows = images * P;
         const float* a = x + first * G.input_size();
         if constexpr (!G.pointwise()) {
@@ -349,8 +428,6 @@ void conv2d_backward_weights(std::size_t batch, const float* x, const float* dz,
             detail::im2col<G>(images, a, col);
             a = col;
         }
-        float* dk = partial ? partial + c * (KF + F) : dkernel;
-        float* db = partial ? dk + KF : dbias;
         if constexpr (K <= conv_small_patch)
             detail::small_patch_weights<Arch, K, F>(rows, a, dz + first * G.output_size(), dk, db);
         else  // colᵀ (K, rows) is col read column-major
