@@ -82,4 +82,14 @@ inline void activation_backward(std::size_t batch, const float* y, float* dy) {
     }
 }
 
+// The same out of place for an elementwise Act: dz = dy · f'(z) written to dz (which may be dy),
+// dy left as it was; one pass where the in-place form and a copy to the layer before take two.
+template <std::size_t N, class Act, class Arch = simd_arch>
+inline void activation_backward(std::size_t batch, const float* y, const float* dy, float* dz) {
+    static_assert(Act::elementwise, "activation_backward<N, Act>(batch, y, dy, dz): elementwise activations only");
+    detail::simd_for_parallel<Arch>(batch * N, [=](std::size_t k, auto l) {
+        detail::store(dz + k, detail::load(l, dy + k) * Act::derivative_from_output(detail::load(l, y + k)));
+    });
+}
+
 }  // namespace ctnn::kernels

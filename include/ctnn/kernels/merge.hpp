@@ -10,23 +10,28 @@
 #include <array>
 #include <cstddef>
 
+#include "ctnn/kernels/simd.hpp"
+
 namespace ctnn::kernels {
 
 // y (B, Size) = in[0] + in[1] + ... (in input order).
-template <std::size_t Size, std::size_t N>
+// One pass over the elements, vectorized and split among threads: each element's sum is the same
+// chain ((in[0] + in[1]) + in[2]) ..., whatever the split.
+template <std::size_t Size, std::size_t N, class Arch = simd_arch>
 inline void add_forward(std::size_t batch, const std::array<const float*, N>& in, float* y) {
     static_assert(N >= 1, "add_forward: at least one input");
-    const std::size_t n = batch * Size;
-    if (in[0] != y) std::copy(in[0], in[0] + n, y);
-    for (std::size_t i = 1; i < N; ++i) {
-        const float* a = in[i];
-        for (std::size_t k = 0; k < n; ++k) y[k] += a[k];
-    }
+    detail::simd_for_parallel<Arch>(batch * Size, [&in, y](std::size_t k, auto l) {
+        auto sum = detail::load(l, in[0] + k);
+        for (std::size_t i = 1; i < N; ++i) sum = sum + detail::load(l, in[i] + k);
+        detail::store(y + k, sum);
+    });
 }
 
 // acc (n) += a (n)
-inline void accumulate(std::size_t n, const float* a, float* acc) {
-    for (std::size_t k = 0; k < n; ++k) acc[k] += a[k];
+template <class Arch = simd_arch> inline void accumulate(std::size_t n, const float* a, float* acc) {
+    detail::simd_for_parallel<Arch>(n, [=](std::size_t k, auto l) {
+        detail::store(acc + k, detail::load(l, acc + k) + detail::load(l, a + k));
+    });
 }
 
 // y (B, P, C_0 + C_1 + ...) from in[i] (B, P, C_i).

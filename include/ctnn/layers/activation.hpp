@@ -34,8 +34,14 @@ public:
     }
     // dy (B, N) -> dx (B, N). With a fused loss gradient dy already is the pre-activation gradient.
     void backward(const float*, const float* y, float* dy, float* dx, std::size_t batch, bool dy_is_preactivation) {
+        if constexpr (Act::elementwise) {
+            if (!dy_is_preactivation && dx != nullptr) {  // straight into dx: no copy
+                kernels::activation_backward<row, Act>(batch * rows_per_sample, y, dy, dx);
+                return;
+            }
+        }
         if (!dy_is_preactivation) kernels::activation_backward<row, Act>(batch * rows_per_sample, y, dy);
-        if (dx != nullptr) std::copy(dy, dy + batch * N, dx);
+        if (dx != nullptr && dx != dy) std::copy(dy, dy + batch * N, dx);
     }
     template <class F> void visit_parameters(F&&) {}
 };
