@@ -60,6 +60,15 @@ static_assert(MnistMlp::layer_count == 4);
 static_assert(MnistMlp::max_width == 1000);
 static_assert(std::is_same_v<MnistMlp::layer_type<2>, DropoutLayer<Shape<500>, 0.9>>);
 static_assert(NotebookSecondForm::param_count == MnistMlp::param_count);
+// A ReLU after BatchNormalization, a block or a Dense without activation writes over their output
+// (their backward does not read it); after a Dense with its own activation (whose backward reads y)
+// it keeps its own buffer, and Softmax (not elementwise) always does.
+static_assert(detail::output_slot<SmallResNet::layer_tuple, 2>() == 1);  // conv2d, batch_normalization, activation
+static_assert(detail::output_slot<SmallResNet::layer_tuple, 4>() == 3);  // residual, activation_1
+static_assert(detail::output_slot<SmallResNet::layer_tuple, 5>() == 5);
+static_assert(detail::output_slot<NotebookSecondForm::layer_tuple, 1>() == 0);
+static_assert(detail::output_slot<NotebookSecondForm::layer_tuple, 6>() == 6);
+static_assert(detail::output_slot<std::tuple<Dense<4, 3, Relu>, ActivationLayer<Shape<3>, Tanh>>, 1>() == 1);
 static_assert(std::is_same_v<NotebookSecondForm::layer_type<6>, ActivationLayer<Shape<10>, Softmax>>);
 
 TEST_CASE("Sequential.keras_layer_names") {
@@ -167,6 +176,29 @@ TEST_CASE("Sequential.summary_with_blocks_is_keras_functional_table") {
     CHECK(s.find("Trainable params: 1,355 (5.29 KB)") != std::string::npos);
     CHECK(s.find("Non-trainable params: 72 (288.00 Byte)") != std::string::npos);
     static_assert(SmallResNet::param_count == 1'427);
+}
+
+TEST_CASE("Sequential.activation_after_batch_normalization_runs_in_place") {
+    SmallResNet net;
+    Rng rng(3);
+    net.initialize(rng);
+    constexpr std::size_t batch = 2;
+    net.reserve(batch);
+    SmallResNet::Workspace ws;
+    ws.reserve(batch);
+    CHECK(ws.outputs[2].empty());  // the ReLU's output is in the BatchNormalization's buffer
+    CHECK(ws.outputs[4].empty());
+    CHECK(ws.outputs[1].size() == batch * 8 * 8 * 4);
+    const std::vector<float> x = testing::random_vector(batch * SmallResNet::input_size, rng);
+    const ForwardContext ctx{.batch = batch, .phase = Phase::training, .rng = nullptr};
+    net.forward(x.data(), ws, ctx);
+    // The shared buffer holds the ReLU of the normalization: the layers one by one, each with its own.
+    std::vector<float> conv(batch * 8 * 8 * 4), norm(conv.size()), relu(conv.size());
+    net.layer<0>().forward(x.data(), conv.data(), ctx);
+    net.layer<1>().forward(conv.data(), norm.data(), ctx);
+    net.layer<2>().forward(norm.data(), relu.data(), ctx);
+    for (std::size_t k = 0; k < relu.size(); ++k) CHECK(ws.outputs[1][k] == relu[k]);
+    CHECK(std::any_of(relu.begin(), relu.end(), [](float v) { return v == 0.0f; }));
 }
 
 TEST_CASE("Sequential.batch_normalization_folds_into_the_layer_before_at_inference") {

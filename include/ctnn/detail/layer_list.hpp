@@ -212,6 +212,31 @@ inline constexpr bool folds_into_previous = [] {
     else return false;
 }();
 
+// Layer I of a list runs in place, writing its output over its input (the output of layer I − 1,
+// whose buffer it then shares), when it says it can (an elementwise Activation: forward works with
+// x == y and backward reads only y) and layer I − 1's backward does not read its own output
+// (BatchNormalization, a block merged by Add or Concatenate). Why: a ReLU after each of those is a
+// third of a ResNet's activations; in place, training keeps one buffer per pair instead of two.
+template <class L> constexpr bool can_run_in_place() {
+    if constexpr (requires { L::can_run_in_place; }) return L::can_run_in_place;
+    else return false;
+}
+template <class L> constexpr bool backward_reads_output() {
+    if constexpr (requires { L::backward_reads_output; }) return L::backward_reads_output;
+    else return true;
+}
+template <class Tuple, std::size_t I> constexpr bool runs_in_place() {
+    if constexpr (I == 0) return false;
+    else
+        return can_run_in_place<std::tuple_element_t<I, Tuple>>() &&
+               !backward_reads_output<std::tuple_element_t<I - 1, Tuple>>();
+}
+// The layer whose buffer holds layer I's output: I itself, or where the layer before writes.
+template <class Tuple, std::size_t I> constexpr std::size_t output_slot() {
+    if constexpr (runs_in_place<Tuple, I>()) return output_slot<Tuple, I - 1>();
+    else return I;
+}
+
 // Runs `layers` in order: layer I reads input_of.operator()<I>() and writes output_of.operator()<I>().
 // With ctx.folded, a folded pair is one call of the first layer writing the second one's output.
 template <class Tuple, class InputOf, class OutputOf>

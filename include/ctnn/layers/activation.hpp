@@ -27,6 +27,8 @@ public:
     static constexpr std::string_view kind = "activation";
     static constexpr std::string_view type_name = "Activation";
     using activation = Act;
+    // An elementwise forward may write over its input, and its backward reads only y.
+    static constexpr bool can_run_in_place = Act::elementwise;
 
     void initialize(Rng&) {}
     void forward(const float* x, float* y, const ForwardContext& ctx) {

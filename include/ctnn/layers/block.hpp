@@ -41,6 +41,7 @@
 #include "ctnn/core/shape.hpp"
 #include "ctnn/core/tensor.hpp"
 #include "ctnn/detail/layer_list.hpp"
+#include "ctnn/detail/scratch.hpp"
 #include "ctnn/kernels/merge.hpp"
 #include "ctnn/layers/merge.hpp"
 
@@ -58,6 +59,8 @@ public:
     static constexpr std::size_t param_count = 0;
     static constexpr std::string_view kind = "identity";
     static constexpr std::string_view type_name = "Identity";
+
+    static constexpr bool backward_reads_output = false;
 
     void initialize(Rng&) {}
     void forward(const float* x, float* y, const ForwardContext& ctx) {
@@ -108,6 +111,11 @@ public:
 private:
     static_assert(detail::adjacent_shapes_match<InputShape, 1, layer_tuple>(std::make_index_sequence<layer_count - 1>{}));
     using indices = std::make_index_sequence<layer_count>;
+    // Layer I writes the caller's y when it shares the last layer's buffer (the last layer, or one the
+    // last runs in place over).
+    template <std::size_t I> static constexpr bool writes_y() {
+        return detail::output_slot<layer_tuple, I>() == detail::output_slot<layer_tuple, layer_count - 1>();
+    }
     template <std::size_t... I> static consteval std::size_t widest_inner_output(std::index_sequence<I...>) {
         std::size_t widest = 0;
         ((widest = I + 1 < layer_count ? std::max(widest, layer_type<I>::output_shape::size) : widest), ...);
@@ -133,35 +141,41 @@ public:
         std::apply([&](auto&... layer) { (initialize_from(layer, rng.split()), ...); }, layers_);
     }
 
-    // The outputs of every layer but the last (the caller's y) and two gradient buffers used in turn.
+    // The outputs of the layers that do not write the caller's y (nor run in place). The gradients on
+    // the way back are scratch (detail::Scratch).
     void reserve(std::size_t max_batch) {
         std::apply([&](auto&... layer) { (detail::reserve_if_needed(layer, max_batch), ...); }, layers_);
         if (max_batch <= capacity_) return;
         detail::for_each_index_of<layer_tuple>([&]<std::size_t I>() {
-            if constexpr (I + 1 < layer_count) outputs_[I].assign(max_batch * layer_type<I>::output_shape::size, 0.0f);
+            if constexpr (!writes_y<I>() && detail::output_slot<layer_tuple, I>() == I)
+                outputs_[I].assign(max_batch * layer_type<I>::output_shape::size, 0.0f);
         });
-        constexpr std::size_t widest = widest_inner_output(indices{});
-        gradients_[0].assign(max_batch * widest, 0.0f);
-        gradients_[1].assign(max_batch * widest, 0.0f);
         capacity_ = max_batch;
     }
+    // Whether backward reads y: when a layer that writes y reads its output.
+    static constexpr bool backward_reads_output = []<std::size_t... I>(std::index_sequence<I...>) {
+        return ((writes_y<I>() && detail::backward_reads_output<layer_type<I>>()) || ...);
+    }(indices{});
 
     // x (B, In) -> y (B, Out), through every layer.
     void forward(const float* x, float* y, const ForwardContext& ctx) {
         CTNN_ASSERT(layer_count == 1 || ctx.batch <= capacity_, "Sequential inside a block: forward before reserve");
         detail::forward_layers(
-            layers_, [&]<std::size_t I>() { return input_of<I>(x); }, [&]<std::size_t I>() { return output_of<I>(y); },
+            layers_, [&]<std::size_t I>() { return input_of<I>(x, y); }, [&]<std::size_t I>() { return output_of<I>(y); },
             ctx);
     }
     void fold_batch_normalization() { detail::fold_batch_normalization(layers_); }
 
     // dy (B, Out) -> dx (B, In) or nullptr; every inner parameter's gradient.
     void backward(const float* x, const float* y, float* dy, float* dx, std::size_t batch, bool dy_is_preactivation) {
+        detail::Scratch scratch;
+        constexpr std::size_t widest = widest_inner_output(indices{});
+        float* const gradients[2] = {scratch.buffer(0, batch * widest), scratch.buffer(1, batch * widest)};
         float* gradient = dy;  // w.r.t. the output of the layer being stepped through
         std::size_t spare = 0;
         detail::for_each_index_of_reversed<layer_tuple>([&]<std::size_t I>() {
-            float* layer_dx = I == 0 ? dx : gradients_[spare].data();
-            std::get<I>(layers_).backward(input_of<I>(x), output_of<I>(y), gradient, layer_dx, batch,
+            float* layer_dx = I == 0 ? dx : gradients[spare];
+            std::get<I>(layers_).backward(input_of<I>(x, y), output_of<I>(y), gradient, layer_dx, batch,
                                           dy_is_preactivation && I + 1 == layer_count);
             gradient = layer_dx;
             spare ^= 1;
@@ -183,22 +197,21 @@ public:
 
 private:
     template <class L> static void initialize_from(L& layer, Rng stream) { layer.initialize(stream); }
-    template <std::size_t I> const float* input_of(const float* x) const {
+    template <std::size_t I> const float* input_of(const float* x, const float* y) const {
         if constexpr (I == 0) return x;
-        else return outputs_[I - 1].data();
+        else return output_of<I - 1>(y);
     }
     template <std::size_t I> float* output_of(float* y) {
-        if constexpr (I + 1 == layer_count) return y;
-        else return outputs_[I].data();
+        if constexpr (writes_y<I>()) return y;
+        else return outputs_[detail::output_slot<layer_tuple, I>()].data();
     }
     template <std::size_t I> const float* output_of(const float* y) const {
-        if constexpr (I + 1 == layer_count) return y;
-        else return outputs_[I].data();
+        if constexpr (writes_y<I>()) return y;
+        else return outputs_[detail::output_slot<layer_tuple, I>()].data();
     }
 
     layer_tuple layers_;
-    std::array<Buffer, layer_count - 1> outputs_;  // outputs_[i]: (B, layer i's output shape)
-    std::array<Buffer, 2> gradients_;              // (B, widest inner output) each
+    std::array<Buffer, layer_count - 1> outputs_;  // outputs_[i]: (B, layer i's output shape), or empty
     std::size_t capacity_ = 0;
 };
 
@@ -277,42 +290,48 @@ public:
         std::apply([&](auto&... branch) { (initialize_from(branch, rng.split()), ...); }, branches_);
     }
 
-    // Each branch's output (Identity's is x itself), the gradient for one branch, and the gradient of
-    // x from one branch before it is added to the others'.
+    // The output of each branch whose backward reads it (Identity's is x itself). The others are
+    // scratch (detail::Scratch) until the merge, as are the gradients on the way back: the gradient for
+    // one branch, and the gradient of x from one branch before it is added to the others'.
     void reserve(std::size_t max_batch) {
         std::apply([&](auto&... branch) { (detail::reserve_if_needed(branch, max_batch), ...); }, branches_);
         if (max_batch <= capacity_) return;
         detail::for_each_index_of<branch_tuple>([&]<std::size_t I>() {
-            if constexpr (!detail::is_identity_layer<branch_type<I>>)
+            if constexpr (keeps_output<I>())
                 outputs_[I].assign(max_batch * branch_type<I>::output_shape::size, 0.0f);
         });
-        branch_gradient_.assign(max_batch * widest_branch_output(indices{}), 0.0f);
-        input_gradient_.assign(max_batch * InputShape::size, 0.0f);
         capacity_ = max_batch;
     }
 
     // x (B, In) -> every branch -> merged y (B, Out).
     void forward(const float* x, float* y, const ForwardContext& ctx) {
         CTNN_ASSERT(ctx.batch <= capacity_, "Residual / Branches: forward before reserve");
+        detail::Scratch scratch;
         std::array<const float*, branch_count> outputs{};
         detail::for_each_index_of<branch_tuple>([&]<std::size_t I>() {
             if constexpr (detail::is_identity_layer<branch_type<I>>) {
                 outputs[I] = x;
             } else {
-                std::get<I>(branches_).forward(x, outputs_[I].data(), ctx);
-                outputs[I] = outputs_[I].data();
+                float* out = keeps_output<I>() ? outputs_[I].data()
+                                               : scratch.buffer(I, ctx.batch * branch_type<I>::output_shape::size);
+                std::get<I>(branches_).forward(x, out, ctx);
+                outputs[I] = out;
             }
         });
         Merge::template forward<output_shape, detail::branch_output_shape<InputShape, BranchSpecs>...>(ctx.batch, outputs, y);
     }
 
     // dy (B, Out) -> each branch's part -> each branch's backward; dx = Σ of the branches' dx, in
-    // branch order (fixed, so the bits do not depend on anything else).
+    // branch order (fixed, so the bits do not depend on anything else). y is not read.
+    static constexpr bool backward_reads_output = false;
     void backward(const float* x, const float*, float* dy, float* dx, std::size_t batch, bool) {
+        detail::Scratch scratch;
+        float* const branch_gradient = scratch.buffer(0, batch * widest_branch_output(indices{}));
+        float* const input_gradient = scratch.buffer(1, batch * InputShape::size);
         bool dx_written = false;
         detail::for_each_index_of<branch_tuple>([&]<std::size_t I>() {
             using B = branch_type<I>;
-            float* branch_dy = branch_gradient_.data();
+            float* branch_dy = branch_gradient;
             if constexpr (Merge::gradient_is_dy && I + 1 == branch_count) branch_dy = dy;  // the last may take dy itself
             else
                 Merge::template branch_gradient<I, output_shape, detail::branch_output_shape<InputShape, BranchSpecs>...>(
@@ -323,9 +342,10 @@ public:
                 if (dx_written) kernels::accumulate(batch * n, branch_dy, dx);
                 else std::copy(branch_dy, branch_dy + batch * n, dx);
             } else {
-                float* target = dx == nullptr ? nullptr : dx_written ? input_gradient_.data() : dx;
-                std::get<I>(branches_).backward(x, outputs_[I].data(), branch_dy, target, batch, false);
-                if (dx != nullptr && dx_written) kernels::accumulate(batch * n, input_gradient_.data(), dx);
+                float* target = dx == nullptr ? nullptr : dx_written ? input_gradient : dx;
+                const float* branch_y = keeps_output<I>() ? outputs_[I].data() : nullptr;  // (not read otherwise)
+                std::get<I>(branches_).backward(x, branch_y, branch_dy, target, batch, false);
+                if (dx != nullptr && dx_written) kernels::accumulate(batch * n, input_gradient, dx);
             }
             dx_written = true;
         });
@@ -359,6 +379,9 @@ public:
     }
 
 private:
+    template <std::size_t I> static constexpr bool keeps_output() {
+        return !detail::is_identity_layer<branch_type<I>> && detail::backward_reads_output<branch_type<I>>();
+    }
     template <class L> static void initialize_from(L& layer, Rng stream) { layer.initialize(stream); }
     template <class L> static void fold_branch(L& branch) {
         if constexpr (requires { branch.fold_batch_normalization(); }) branch.fold_batch_normalization();
@@ -368,9 +391,7 @@ private:
     }
 
     branch_tuple branches_;
-    std::array<Buffer, branch_count> outputs_;  // outputs_[i]: (B, branch i's output shape); unused for Identity
-    Buffer branch_gradient_;                     // (B, widest branch output)
-    Buffer input_gradient_;                      // (B, In)
+    std::array<Buffer, branch_count> outputs_;  // outputs_[i]: (B, branch i's output shape) when kept
     std::size_t capacity_ = 0;
 };
 

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
 
 #include "ctnn/activations.hpp"
 #include "ctnn/core/concepts.hpp"
@@ -94,8 +95,11 @@ public:
 
     // dy (B, OH, OW, F): gradient w.r.t. y (overwritten with the pre-activation gradient dz).
     // dx (B, H, W, C) or nullptr (first layer: the data-gradient product is skipped).
+    // Without an activation (Linear) y is not read, and nothing is done to dy.
+    static constexpr bool backward_reads_output = !std::is_same_v<Act, Linear>;
     void backward(const float* x, const float* y, float* dy, float* dx, std::size_t batch, bool dy_is_preactivation) {
-        if (!dy_is_preactivation) kernels::activation_backward<output_shape::size, Act>(batch, y, dy);
+        if constexpr (backward_reads_output)
+            if (!dy_is_preactivation) kernels::activation_backward<output_shape::size, Act>(batch, y, dy);
         kernels::conv2d_backward_weights<geometry>(batch, x, dy, kernel.gradient.data(), bias.gradient.data());
         if (dx != nullptr) kernels::conv2d_backward_data<geometry>(batch, dy, kernel.value.data(), dx);
     }

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
 
 #include "ctnn/activations.hpp"
 #include "ctnn/core/concepts.hpp"
@@ -52,8 +53,11 @@ public:
 
     // dy (B, Out): gradient w.r.t. y, or w.r.t. the pre-activation z when the loss fused the
     // activation's gradient (softmax + cross-entropy). Overwritten with dz. dx (B, In) or nullptr.
+    // Without an activation (Linear) y is not read, and nothing is done to dy.
+    static constexpr bool backward_reads_output = !std::is_same_v<Act, Linear>;
     void backward(const float* x, const float* y, float* dy, float* dx, std::size_t batch, bool dy_is_preactivation) {
-        if (!dy_is_preactivation) kernels::activation_backward<Out, Act>(batch, y, dy);
+        if constexpr (backward_reads_output)
+            if (!dy_is_preactivation) kernels::activation_backward<Out, Act>(batch, y, dy);
         kernels::dense_backward<In, Out>(batch, x, dy, kernel.value.data(), kernel.gradient.data(),
                                          bias.gradient.data(), dx);
     }

@@ -128,22 +128,27 @@ public:
         });
     }
 
-    // Buffers for one batch: every layer's output, and two gradient buffers used in turn.
+    // Buffers for one batch: every layer's output (a layer that runs in place shares the buffer of the
+    // layer before: detail::output_slot), and two gradient buffers used in turn.
     struct Workspace {
-        std::array<Buffer, layer_count> outputs;  // outputs[i]: (B, layer i's output shape)
+        std::array<Buffer, layer_count> outputs;  // outputs[i]: (B, layer i's output shape), or empty
         Buffer gradient_in, gradient_out;         // (B, max_width) each
         std::size_t capacity = 0;                 // the largest batch these hold
 
         void reserve(std::size_t max_batch) {
             if (max_batch <= capacity) return;
             for_each_index([&]<std::size_t I>() {
-                outputs[I].assign(max_batch * layer_type<I>::output_shape::size, 0.0f);
+                if constexpr (detail::output_slot<layer_tuple, I>() == I)
+                    outputs[I].assign(max_batch * layer_type<I>::output_shape::size, 0.0f);
             });
             gradient_in.assign(max_batch * max_width, 0.0f);
             gradient_out.assign(max_batch * max_width, 0.0f);
             capacity = max_batch;
         }
-        const float* output() const noexcept { return outputs[layer_count - 1].data(); }  // (B, output_size)
+        template <std::size_t I> float* output_of() noexcept { return outputs[detail::output_slot<layer_tuple, I>()].data(); }
+        const float* output() const noexcept {  // (B, output_size)
+            return outputs[detail::output_slot<layer_tuple, layer_count - 1>()].data();
+        }
     };
 
     // Layers with per-batch state (Dropout masks) allocate it here, once per fit.
@@ -158,9 +163,9 @@ public:
             layers_,
             [&]<std::size_t I>() -> const float* {
                 if constexpr (I == 0) return x;
-                else return ws.outputs[I - 1].data();
+                else return ws.template output_of<I - 1>();
             },
-            [&]<std::size_t I>() { return ws.outputs[I].data(); }, ctx);
+            [&]<std::size_t I>() { return ws.template output_of<I>(); }, ctx);
     }
 
     // Folds every BatchNormalization into the Dense or Conv2D before it (when that layer has no
@@ -174,9 +179,10 @@ public:
         float* dy = ws.gradient_in.data();
         float* dx = ws.gradient_out.data();
         for_each_index_reversed([&]<std::size_t I>() {
-            const float* in = I == 0 ? x : ws.outputs[I == 0 ? 0 : I - 1].data();
+            const float* in = x;
+            if constexpr (I > 0) in = ws.template output_of<I - 1>();
             const bool fused = fused_output_gradient && I == layer_count - 1;
-            std::get<I>(layers_).backward(in, ws.outputs[I].data(), dy, I == 0 ? nullptr : dx, batch, fused);
+            std::get<I>(layers_).backward(in, ws.template output_of<I>(), dy, I == 0 ? nullptr : dx, batch, fused);
             std::swap(dy, dx);
         });
     }
