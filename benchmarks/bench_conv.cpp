@@ -1,7 +1,10 @@
 // benchmarks/bench_conv.cpp — the three products of a Conv2D (forward, backward data, backward
 // weights) and max pooling (forward, backward), on the reference convnet (Keras "Simple MNIST convnet":
-// Conv2D 28x28x1 -> 26x26x32, MaxPool -> 13x13x32, Conv2D -> 11x11x64, MaxPool -> 5x5x64), at batch
-// 1, 32 and 128, with the naive twins beside them at small batch. Counters: FLOPS (2·P·K·F per image
+// Conv2D 28x28x1 -> 26x26x32, MaxPool -> 13x13x32, Conv2D -> 11x11x64, MaxPool -> 5x5x64) and on every
+// convolution shape of examples/fashion_resnet's ResNet-20 (3x3 "same" at 16, 32, 64 filters, the two
+// stride-2 3x3 and 1x1 projections), with its BatchNormalization (training: statistics, normalization,
+// backward) and residual Add at each stage; at batch 1, 32 and 128, with the naive twins beside them at
+// small batch. Counters: FLOPS (2·P·K·F per image
 // for every conv product, P = OH·OW, K = KH·KW·C; one compare or add per window element for pooling)
 // and pct_peak (of the all-threads FMA peak measured by peak.hpp; Google Benchmark prints it with a
 // "/s" because it is a rate counter).
@@ -20,7 +23,9 @@
 #include "ctnn/activations.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/core/tensor.hpp"
+#include "ctnn/kernels/batch_norm.hpp"
 #include "ctnn/kernels/conv.hpp"
+#include "ctnn/kernels/merge.hpp"
 #include "ctnn/kernels/pool.hpp"
 #include "ctnn/kernels/reference.hpp"
 #include "peak.hpp"
@@ -105,6 +110,48 @@ template <k::pool2d_geometry G, bool Backward, bool Naive> void max_pool(benchma
     set_flops(state, double(batch) * double(G.output_size() * G.window_size()));
 }
 
+// A training BatchNormalization over (batch·P, C): forward (statistics, inverse std, normalization) or
+// backward (dgamma, dbeta, dx). FLOPS counts one per element and pass, memory-bound either way.
+template <std::size_t P, std::size_t C, bool Backward> void batch_norm(benchmark::State& state) {
+    const auto batch = static_cast<std::size_t>(state.range(0));
+    const std::size_t rows = batch * P;
+    auto x = random_buffer(rows * C, 7), dy = random_buffer(rows * C, 8), gamma = random_buffer(C, 9),
+         beta = random_buffer(C, 10);
+    ctnn::Buffer y(rows * C), dx(rows * C), mean(C), variance(C), inv_std(C), dgamma(C), dbeta(C);
+    k::batch_norm_statistics<C>(rows, x.data(), mean.data(), variance.data());
+    k::batch_norm_inverse_std<C>(variance.data(), 1e-3, inv_std.data());
+    for (auto _ : state) {
+        if constexpr (Backward) {
+            k::batch_norm_backward<C>(rows, x.data(), dy.data(), mean.data(), inv_std.data(), gamma.data(), true,
+                                      dgamma.data(), dbeta.data(), dx.data());
+            benchmark::DoNotOptimize(dx.data());
+        } else {
+            k::batch_norm_statistics<C>(rows, x.data(), mean.data(), variance.data());
+            k::batch_norm_inverse_std<C>(variance.data(), 1e-3, inv_std.data());
+            k::batch_norm_forward<C>(rows, x.data(), mean.data(), inv_std.data(), gamma.data(), beta.data(), y.data());
+            benchmark::DoNotOptimize(y.data());
+        }
+        benchmark::ClobberMemory();
+    }
+    const double floats = (Backward ? 4.0 : 3.0) * double(rows * C);  // read x (twice forward), dy, write y / dx
+    state.SetBytesProcessed(static_cast<std::int64_t>(double(state.iterations()) * floats * 4.0));
+    set_flops(state, (Backward ? 6.0 : 5.0) * double(rows * C));
+}
+
+// The residual Add of two (batch, Size) tensors.
+template <std::size_t Size> void add_merge(benchmark::State& state) {
+    const auto batch = static_cast<std::size_t>(state.range(0));
+    auto a = random_buffer(batch * Size, 11), b = random_buffer(batch * Size, 12);
+    ctnn::Buffer y(batch * Size);
+    for (auto _ : state) {
+        k::add_forward<Size, 2>(batch, {a.data(), b.data()}, y.data());
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(double(state.iterations()) * double(batch * Size) * 12.0));
+    set_flops(state, double(batch * Size));
+}
+
 void with_batches(benchmark::internal::Benchmark* bench, std::int64_t max_batch) {
     bench->ArgNames({"batch"})->UseRealTime();
     for (std::int64_t b : batches)
@@ -147,6 +194,15 @@ template <k::pool2d_geometry G> bool register_max_pool2d() {
     return true;
 }
 
+template <std::size_t H, std::size_t W, std::size_t C> bool register_norm_and_add() {
+    const std::string shape = "<" + std::to_string(H) + "x" + std::to_string(W) + "x" + std::to_string(C) + ">";
+    const std::int64_t all = batches.back();
+    with_batches(benchmark::RegisterBenchmark(("batch_norm_forward" + shape).c_str(), batch_norm<H * W, C, false>), all);
+    with_batches(benchmark::RegisterBenchmark(("batch_norm_backward" + shape).c_str(), batch_norm<H * W, C, true>), all);
+    with_batches(benchmark::RegisterBenchmark(("add" + shape).c_str(), add_merge<H * W * C>), all);
+    return true;
+}
+
 }  // namespace
 
 #define CTNN_BENCH_CONCAT_(a, b) a##b
@@ -165,5 +221,19 @@ CTNN_BENCH_CONV2D(28, 28, 1, 32, 3, 3, 1, ctnn::kernels::padding::valid);
 CTNN_BENCH_CONV2D(13, 13, 32, 64, 3, 3, 1, ctnn::kernels::padding::valid);
 CTNN_BENCH_MAX_POOL2D(26, 26, 32, 2, 2);
 CTNN_BENCH_MAX_POOL2D(11, 11, 64, 2, 2);
+
+// ResNet-20 v1 for 28x28x1 (examples/fashion_resnet.cpp): the stem, then per stage its 3x3 convolution,
+// the stride-2 3x3 that starts the stage and the 1x1 stride-2 projection of its shortcut.
+CTNN_BENCH_CONV2D(28, 28, 1, 16, 3, 3, 1, ctnn::kernels::padding::same);
+CTNN_BENCH_CONV2D(28, 28, 16, 16, 3, 3, 1, ctnn::kernels::padding::same);
+CTNN_BENCH_CONV2D(28, 28, 16, 32, 3, 3, 2, ctnn::kernels::padding::same);
+CTNN_BENCH_CONV2D(28, 28, 16, 32, 1, 1, 2, ctnn::kernels::padding::same);
+CTNN_BENCH_CONV2D(14, 14, 32, 32, 3, 3, 1, ctnn::kernels::padding::same);
+CTNN_BENCH_CONV2D(14, 14, 32, 64, 3, 3, 2, ctnn::kernels::padding::same);
+CTNN_BENCH_CONV2D(14, 14, 32, 64, 1, 1, 2, ctnn::kernels::padding::same);
+CTNN_BENCH_CONV2D(7, 7, 64, 64, 3, 3, 1, ctnn::kernels::padding::same);
+[[maybe_unused]] static const bool resnet_stage1 = register_norm_and_add<28, 28, 16>();
+[[maybe_unused]] static const bool resnet_stage2 = register_norm_and_add<14, 14, 32>();
+[[maybe_unused]] static const bool resnet_stage3 = register_norm_and_add<7, 7, 64>();
 
 BENCHMARK_MAIN();

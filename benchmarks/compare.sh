@@ -3,9 +3,10 @@
 # ctnn programs it needs, then runs benchmarks/compare_pytorch.py, which prints
 # `metric | ctnn | PyTorch | ratio | target`. Needs Debian's python3-torch (and, for a fair PyTorch,
 # an optimized BLAS such as libopenblas0-pthread: with the reference libblas3 PyTorch is many times slower).
-# --model convnet (or --convnet): the same for Keras's simple MNIST convnet; --model both: both tables.
+# --model convnet (or --convnet): the same for Keras's simple MNIST convnet; --model resnet: for
+# examples/fashion_resnet's ResNet-20; --model both: the MLP and convnet tables; --model all: the three.
 #
-#   benchmarks/compare.sh [--build DIR] [--model mlp|convnet|both] [--accuracy] [--epochs 10|15]
+#   benchmarks/compare.sh [--build DIR] [--model mlp|convnet|resnet|both|all] [--accuracy] [--epochs 10|15]
 #                         [--rounds 2] [--threads 1,2] [--markdown PATH] [--json PATH] [--data DIR]
 # Default build dir: ./build (configured with -Dbenchmarks=true if it does not exist yet).
 set -eu
@@ -28,8 +29,11 @@ done
 case "$model" in
     mlp) targets="benchmarks/versus_ctnn examples/mnist_mlp" ;;
     convnet) targets="benchmarks/versus_ctnn_convnet examples/mnist_convnet" ;;
+    resnet) targets="benchmarks/versus_ctnn_resnet examples/fashion_resnet" ;;
     both) targets="benchmarks/versus_ctnn examples/mnist_mlp benchmarks/versus_ctnn_convnet examples/mnist_convnet" ;;
-    *) echo "compare.sh: --model takes mlp, convnet or both, found '$model'" >&2; exit 2 ;;
+    all) targets="benchmarks/versus_ctnn examples/mnist_mlp benchmarks/versus_ctnn_convnet examples/mnist_convnet
+                  benchmarks/versus_ctnn_resnet examples/fashion_resnet" ;;
+    *) echo "compare.sh: --model takes mlp, convnet, resnet, both or all, found '$model'" >&2; exit 2 ;;
 esac
 if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" "$root" -Dbenchmarks=true
