@@ -261,9 +261,6 @@ template <conv2d_geometry G, class Arch> void col2im(std::size_t images, const f
     }
 }
 
-// Vector registers of an arch: 32 on AVX-512 and AArch64, 16 on AVX and SSE.
-template <class Arch>
-inline constexpr std::size_t vector_registers = is_avx512<Arch> || std::is_same_v<Arch, xsimd::neon64> ? 32 : 16;
 
 // Columns [f0, f0 + NV·width) of dk (K, F) = colᵀ · dz and of db = Σ rows of dz, over `rows` rows of
 // col (rows, K) and dz (rows, F): the K x NV block of dk stays in registers while the rows stream by.

@@ -10,8 +10,9 @@
 // C floats apart, so for each kh the windows form a matrix with row stride C read in place:
 //   forward           y[v] = Act(bias + Σ_kh Σ_p xpad[(v + kh·Wp)·C + p] · kernel[kh·KW·C + p])
 //   backward weights  dk[kh·KW·C + p] = Σ_v xpad[(v + kh·Wp)·C + p] ⊗ dz[v],  db = Σ_v dz[v] (real v only)
-// Each runs a register tile (MR x NR, the GEMM's for this width: gemm_config_for) over the sum, with the
-// A operand broadcast straight from xpad.
+// Each runs a register tile over the sum, with the A operand broadcast straight from xpad: NR columns
+// as the GEMM's tile for this width (gemm_config_for); in the forward, one whole output row (OW pixels,
+// nothing dropped) when the registers hold it, else the GEMM's MR pixels v.
 // Why: im2col copies every input float KH·KW times before the GEMM reads it, as many bytes written as
 // multiply-adds done per float when C·F is small (16 x 16 in a ResNet's first stage); the padded copy
 // costs one pass. Each element's sum has one fixed order (kh, then p; images and pixels in order for
@@ -77,16 +78,27 @@ template <auto G, class Arch> void pack_kernel(const float* kernel, const float*
     }
 }
 
-// y (OH, OW, F) of one image from its xpad: tiles of MR pixels v, each across every panel.
+// Whether the forward's tile is one output row: OW x NV accumulators, the B vectors and a broadcast
+// fit in the registers.
+template <auto G, class Arch> constexpr bool forward_by_rows() {
+    constexpr std::size_t NV = gemm_config_for<Arch, G.filters>::NR / detail::simd_ops<Arch>::width;
+    return G.out_width * NV + NV + 1 <= detail::vector_registers<Arch>;
+}
+
+// y (OH, OW, F) of one image from its xpad: tiles of MR pixels v (one output row, or the GEMM's MR),
+// each across every panel.
 template <auto G, class Act, class Arch>
 void forward_image(const float* xpad, const float* panels, const float* bias_panels, float* y) {
     using S = detail::simd_ops<Arch>;
     using vec = typename S::vec;
     using P = padded_image<G>;
-    constexpr std::size_t MR = gemm_config_for<Arch, G.filters>::MR, NR = gemm_config_for<Arch, G.filters>::NR;
+    constexpr bool by_rows = forward_by_rows<G, Arch>();
+    constexpr std::size_t NR = gemm_config_for<Arch, G.filters>::NR,
+                          MR = by_rows ? G.out_width : gemm_config_for<Arch, G.filters>::MR;
     constexpr std::size_t W = S::width, NV = NR / W, C = G.channels, F = G.filters, KH = G.kernel_h,
                           KWC = G.kernel_w * C, K = G.patch_size(), Wp = P::cols, OW = G.out_width;
-    for (std::size_t v0 = 0; v0 < P::pixels; v0 += MR) {
+    constexpr std::size_t step = by_rows ? Wp : MR;  // from one tile's first v to the next one's
+    for (std::size_t v0 = 0; v0 < P::pixels; v0 += step) {
         for (std::size_t j = 0; j < panel_count<G, Arch>(); ++j) {
             vec acc[MR][NV];
 #pragma GCC unroll 4

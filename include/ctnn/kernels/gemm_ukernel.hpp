@@ -41,6 +41,10 @@ template <class Arch> struct simd_ops {
     static vec zero() noexcept { return vec(0.0f); }
     static float sum(const vec& v) noexcept { return xsimd::hadd(v); }
 };
+// Vector registers of an arch: 32 on AVX-512 and AArch64, 16 on AVX and SSE.
+template <class Arch>
+inline constexpr std::size_t vector_registers = is_avx512<Arch> || std::is_same_v<Arch, xsimd::neon64> ? 32 : 16;
+
 template <> struct simd_ops<generic_arch> {
     using vec = float;
     static constexpr std::size_t width = 1;
