@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstddef>
 
+#include "ctnn/core/tensor.hpp"
 #include "ctnn/kernels/parallel.hpp"
 #include "ctnn/kernels/simd.hpp"
 
@@ -29,29 +30,50 @@ inline constexpr std::size_t norm_block = 128;  // rows summed in float before t
 // Per-channel sums of K terms over all rows: for every tile of channels [c0, c1), terms(acc, r, c, j, l)
 // adds row r's terms at channel c (lane type l) to acc[k] + j (j = c - c0, float partial sums), and
 // done(c0, c1, total) receives total[k][j] = Σ_r term k at channel c0 + j, in double.
+// Threads split the blocks of rows (a few channels, as in a ResNet, are one tile): each block's float
+// sums go to a buffer, then the calling thread adds them to the double totals in block order, so the
+// bits are those of one thread.
 template <std::size_t C, std::size_t K, class Arch, class Terms, class Done>
 void sum_over_rows(std::size_t rows, Terms terms, Done done) {
     constexpr std::size_t tiles = (C + norm_tile - 1) / norm_tile;
-    const int threads = tiles > 1 ? parallel::threads_for(rows * C) : 1;
-    parallel::run(threads, [&](int t, int nt) {
-        const parallel::range mine = parallel::split(tiles, nt, t, 1);
-        for (std::size_t tile = mine.begin; tile < mine.end; ++tile) {
-            const std::size_t c0 = tile * norm_tile, c1 = std::min(C, c0 + norm_tile);
-            alignas(64) float partial[K][norm_tile];
-            double total[K][norm_tile] = {};
-            float* acc[K];
-            for (std::size_t k = 0; k < K; ++k) acc[k] = partial[k];
-            for (std::size_t r0 = 0; r0 < rows; r0 += norm_block) {
-                for (std::size_t k = 0; k < K; ++k) std::fill_n(partial[k], c1 - c0, 0.0f);
-                const std::size_t r1 = std::min(rows, r0 + norm_block);
-                for (std::size_t r = r0; r < r1; ++r)
-                    simd_for<Arch>(c0, c1, [=](std::size_t c, auto l) { terms(acc, r, c, c - c0, l); });
-                for (std::size_t k = 0; k < K; ++k)
-                    for (std::size_t j = 0; j < c1 - c0; ++j) total[k][j] += double(partial[k][j]);
-            }
-            done(c0, c1, total);
+    constexpr std::size_t block_floats = tiles * K * norm_tile;  // one block's partial sums, every tile
+    const std::size_t blocks = (rows + norm_block - 1) / norm_block;
+    const int threads = blocks > 1 ? parallel::threads_for(rows * C) : 1;
+    // Block b's float sums of tile `tile` into out[k][j].
+    auto block_sums = [&](std::size_t b, std::size_t tile, float (*out)[norm_tile]) {
+        const std::size_t c0 = tile * norm_tile, c1 = std::min(C, c0 + norm_tile);
+        float* acc[K];
+        for (std::size_t k = 0; k < K; ++k) {
+            acc[k] = out[k];
+            std::fill_n(out[k], c1 - c0, 0.0f);
         }
-    });
+        const std::size_t r1 = std::min(rows, (b + 1) * norm_block);
+        for (std::size_t r = b * norm_block; r < r1; ++r)
+            simd_for<Arch>(c0, c1, [=](std::size_t c, auto l) { terms(acc, r, c, c - c0, l); });
+    };
+    thread_local Buffer partials;  // (blocks, tiles, K, norm_tile), when threads share the work
+    if (threads > 1 && partials.size() < blocks * block_floats) partials.resize(blocks * block_floats);
+    float* const all = threads > 1 ? partials.data() : nullptr;
+    if (threads > 1)
+        parallel::run(threads, [&](int t, int nt) {
+            const parallel::range mine = parallel::split(blocks, nt, t, 1);
+            for (std::size_t b = mine.begin; b < mine.end; ++b)
+                for (std::size_t tile = 0; tile < tiles; ++tile)
+                    block_sums(b, tile, reinterpret_cast<float (*)[norm_tile]>(all + (b * tiles + tile) * K * norm_tile));
+        });
+    for (std::size_t tile = 0; tile < tiles; ++tile) {
+        const std::size_t c0 = tile * norm_tile, c1 = std::min(C, c0 + norm_tile);
+        alignas(64) float own[K][norm_tile];
+        double total[K][norm_tile] = {};
+        for (std::size_t b = 0; b < blocks; ++b) {
+            float (*partial)[norm_tile] = own;
+            if (threads > 1) partial = reinterpret_cast<float (*)[norm_tile]>(all + (b * tiles + tile) * K * norm_tile);
+            else block_sums(b, tile, own);
+            for (std::size_t k = 0; k < K; ++k)
+                for (std::size_t j = 0; j < c1 - c0; ++j) total[k][j] += double(partial[k][j]);
+        }
+        done(c0, c1, total);
+    }
 }
 
 // Runs body(begin, end) over parts of the rows [0, R), split among threads when worth it.
