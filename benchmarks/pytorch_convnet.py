@@ -90,43 +90,48 @@ def train_epoch(torch, model, optimizer, loss_fn, x, y, generator):
     return loss_sum / x.shape[0], correct / x.shape[0]
 
 
-def speed(args):
+def speed(args, name="convnet", build=None, flop_per_sample=TRAIN_FLOP_PER_SAMPLE, epoch_warmup=EPOCH_WARMUP_STEPS,
+          epoch_repeats=EPOCH_REPEATS, step_warmup=STEP_WARMUP, step_timed=STEP_TIMED):
+    """Epoch time, samples/s at batch 128 and 32, batch-1 latency of the model build(torch, seed, memory_format)
+    returns (this convnet's make_model unless given; pytorch_resnet.py passes its own), as one JSON line."""
     import torch
     torch.set_num_threads(args.threads)
     (xtr, ytr), _, (xte, _) = load_data(args.data)
     x, y = torch.from_numpy(xtr), torch.from_numpy(ytr)
-    model, optimizer = make_model(torch, 0, args.memory_format)
+    model, optimizer = (build or make_model)(torch, 0, args.memory_format)
     loss_fn = torch.nn.CrossEntropyLoss()
     model.train()
-    result = {"model": "convnet", "threads": args.threads, "torch": torch.__version__, "blas": blas_library(),
+    result = {"model": name, "threads": args.threads, "torch": torch.__version__, "blas": blas_library(),
               "mkldnn": bool(torch.backends.mkldnn.is_available()), "memory_format": args.memory_format}
 
     # Epoch at batch 128: warm-up steps, then whole shuffled 54,000-sample epochs.
-    for s in range(EPOCH_WARMUP_STEPS):
+    for s in range(epoch_warmup):
         train_step(torch, model, optimizer, loss_fn, x[s * BATCH:(s + 1) * BATCH], y[s * BATCH:(s + 1) * BATCH])
     generator = torch.Generator().manual_seed(0)
     epoch_times = []
-    for _ in range(EPOCH_REPEATS):
+    for _ in range(epoch_repeats):
         start = time.perf_counter()
         train_epoch(torch, model, optimizer, loss_fn, x, y, generator)
         epoch_times.append(time.perf_counter() - start)
-    result["epoch_seconds"] = statistics.median(epoch_times)
-    result["epoch_seconds_all"] = epoch_times
-    result["epoch_gflops"] = TRAIN_FLOP_PER_SAMPLE * x.shape[0] / result["epoch_seconds"] * 1e-9
+    if epoch_times:
+        result["epoch_seconds"] = statistics.median(epoch_times)
+        result["epoch_seconds_all"] = epoch_times
+        result["epoch_gflops"] = flop_per_sample * x.shape[0] / result["epoch_seconds"] * 1e-9
 
-    measure_steps(torch, model, optimizer, loss_fn, x, y, result, STEP_WARMUP, STEP_TIMED)
+    measure_steps(torch, model, optimizer, loss_fn, x, y, result, step_warmup, step_timed)
     measure_predict(torch, model, xte, result)
     json.dump(result, sys.stdout)
     print()
 
 
-def full(args):
-    """Keras's example: --epochs epochs at batch 128, shuffled, validated on the last 6,000 each epoch; test score."""
+def full(args, name="convnet", build=None, learning_rate=None):
+    """Keras's example: --epochs epochs at batch 128, shuffled, validated on the last 6,000 each epoch; test score.
+    build as in speed; learning_rate(epoch) sets Adam's rate at the start of each epoch when given."""
     import torch
     torch.set_num_threads(args.threads)
     (xtr, ytr), (xva, yva), (xte, yte) = load_data(args.data)
     x, y = torch.from_numpy(xtr), torch.from_numpy(ytr)
-    model, optimizer = make_model(torch, args.seed, args.memory_format)
+    model, optimizer = (build or make_model)(torch, args.seed, args.memory_format)
     loss_fn = torch.nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(args.seed)
 
@@ -136,12 +141,15 @@ def full(args):
     start = time.perf_counter()
     history = []
     for epoch in range(args.epochs):
+        if learning_rate:
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(epoch)
         loss, accuracy = train_epoch(torch, model, optimizer, loss_fn, x, y, generator)
         val_loss, val_accuracy = evaluate(xva, yva)
         history.append({"loss": loss, "accuracy": accuracy, "val_loss": val_loss, "val_accuracy": val_accuracy})
         print(f"epoch {epoch + 1}/{args.epochs}: {json.dumps(history[-1])}", file=sys.stderr, flush=True)
     test_loss, test_accuracy = evaluate(xte, yte)
-    json.dump({"model": "convnet", "threads": args.threads, "epochs": args.epochs, "memory_format": args.memory_format,
+    json.dump({"model": name, "threads": args.threads, "epochs": args.epochs, "memory_format": args.memory_format,
                "seconds": time.perf_counter() - start, "test_loss": test_loss, "test_accuracy": test_accuracy,
                "history": history}, sys.stdout)
     print()

@@ -20,18 +20,14 @@ Not a driver: compare_pytorch.py --model resnet runs this in child processes; ru
   /usr/bin/python3 benchmarks/pytorch_resnet.py full --epochs 12     # JSON: test accuracy, History, wall time
 """
 import argparse
-import json
-import statistics
-import sys
-import time
 
+import pytorch_convnet
 import pytorch_mlp
-from pytorch_convnet import load_data, train_epoch
-from pytorch_mlp import DEFAULT_DATA, blas_library, evaluate_in_batches, measure_predict, measure_steps, train_step
+from pytorch_mlp import DEFAULT_DATA
 
 # The protocol, shared with versus_ctnn_resnet.cpp (keep the two in step). A step costs ~100x the MLP's, so
 # fewer repeats than the other two comparisons.
-BATCH = 128                 # the example's batch; pytorch_convnet.train_epoch uses the same
+# (the batch, 128, is pytorch_convnet's BATCH)
 EPOCH_WARMUP_STEPS = 3
 EPOCH_REPEATS = 1           # one whole shuffled 54,000-sample epoch (422 steps)
 STEP_WARMUP = 3             # steps at batch 128 and 32 (pytorch_mlp.measure_steps: 3 repeats of STEP_TIMED)
@@ -90,60 +86,16 @@ def make_model(torch, seed=0, memory_format="channels_last"):
 
 
 def speed(args):
-    import torch
-    torch.set_num_threads(args.threads)
-    (xtr, ytr), _, (xte, _) = load_data(args.data)
-    x, y = torch.from_numpy(xtr), torch.from_numpy(ytr)
-    model, optimizer = make_model(torch, 0, args.memory_format)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    model.train()
-    result = {"model": "resnet", "threads": args.threads, "torch": torch.__version__, "blas": blas_library(),
-              "mkldnn": bool(torch.backends.mkldnn.is_available()), "memory_format": args.memory_format}
-
-    for s in range(EPOCH_WARMUP_STEPS):
-        train_step(torch, model, optimizer, loss_fn, x[s * BATCH:(s + 1) * BATCH], y[s * BATCH:(s + 1) * BATCH])
-    generator = torch.Generator().manual_seed(0)
-    epoch_times = []
-    for _ in range(args.epoch_repeats):
-        start = time.perf_counter()
-        train_epoch(torch, model, optimizer, loss_fn, x, y, generator)
-        epoch_times.append(time.perf_counter() - start)
-    if epoch_times:
-        result["epoch_seconds"] = statistics.median(epoch_times)
-        result["epoch_seconds_all"] = epoch_times
-        result["epoch_gflops"] = TRAIN_FLOP_PER_SAMPLE * x.shape[0] / result["epoch_seconds"] * 1e-9
-
-    measure_steps(torch, model, optimizer, loss_fn, x, y, result, STEP_WARMUP, STEP_TIMED)
     pytorch_mlp.LATENCY_WARMUP, pytorch_mlp.LATENCY_CALLS = LATENCY_WARMUP, LATENCY_CALLS
-    measure_predict(torch, model, xte, result)
-    json.dump(result, sys.stdout)
-    print()
+    pytorch_convnet.speed(args, "resnet", make_model, TRAIN_FLOP_PER_SAMPLE, EPOCH_WARMUP_STEPS, args.epoch_repeats,
+                          STEP_WARMUP, STEP_TIMED)
 
 
 def full(args):
-    """The example's run: --epochs epochs at batch 128, shuffled, validated on the last 6,000 each epoch; test score."""
-    import torch
-    torch.set_num_threads(args.threads)
-    (xtr, ytr), (xva, yva), (xte, yte) = load_data(args.data)
-    x, y = torch.from_numpy(xtr), torch.from_numpy(ytr)
-    model, optimizer = make_model(torch, args.seed, args.memory_format)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    generator = torch.Generator().manual_seed(args.seed)
-    start = time.perf_counter()
-    history = []
-    slow_from = args.epochs - args.epochs // 3  # the example's schedule: 1e-3, then 1e-4 for the last third (rounded down)
-    for epoch in range(args.epochs):
-        for group in optimizer.param_groups:
-            group["lr"] = 1e-3 if epoch < slow_from else 1e-4
-        loss, accuracy = train_epoch(torch, model, optimizer, loss_fn, x, y, generator)
-        val_loss, val_accuracy = evaluate_in_batches(torch, model, xva, yva, BATCH)
-        history.append({"loss": loss, "accuracy": accuracy, "val_loss": val_loss, "val_accuracy": val_accuracy})
-        print(f"epoch {epoch + 1}/{args.epochs}: {json.dumps(history[-1])}", file=sys.stderr, flush=True)
-    test_loss, test_accuracy = evaluate_in_batches(torch, model, xte, yte, BATCH)
-    json.dump({"model": "resnet", "threads": args.threads, "epochs": args.epochs, "memory_format": args.memory_format,
-               "seconds": time.perf_counter() - start, "test_loss": test_loss, "test_accuracy": test_accuracy,
-               "history": history}, sys.stdout)
-    print()
+    """The example's run: --epochs epochs at batch 128, shuffled, validated on the last 6,000 each epoch; test score.
+    Adam's rate 1e-3, then 1e-4 for the last third of the epochs (rounded down), as the example."""
+    slow_from = args.epochs - args.epochs // 3
+    pytorch_convnet.full(args, "resnet", make_model, lambda epoch: 1e-3 if epoch < slow_from else 1e-4)
 
 
 def main():
