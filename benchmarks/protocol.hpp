@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +17,8 @@
 
 #include <ctnn/ctnn.hpp>
 #include <ctnn/datasets/mnist.hpp>
+
+#include "peak.hpp"
 
 namespace ctnn::bench {
 
@@ -119,6 +122,45 @@ inline void print_json_array(const char* name, const std::vector<double>& values
     std::printf("\"%s\": [", name);
     for (std::size_t i = 0; i < values.size(); ++i) std::printf("%s%.4f", i ? ", " : "", values[i]);
     std::printf("]");
+}
+
+// The protocol of an image model's comparison (versus_ctnn_convnet.cpp, versus_ctnn_resnet.cpp): the
+// constants of its PyTorch twin (pytorch_convnet.py's speed and its arguments).
+struct ImageProtocol {
+    const char* name;               // "convnet", "resnet": the JSON's "model"
+    double train_flop_per_sample;   // the twin's TRAIN_FLOP_PER_SAMPLE
+    std::size_t epoch_warmup_steps, epoch_repeats, step_warmup, step_timed;
+    std::size_t latency_warmup, latency_calls;
+    std::size_t batch = 128, step_repeats = 3, latency_repeats = 5;
+    double validation_split = 0.1;  // fit's split: the first ceil(0.9 n) training images train
+};
+
+// Runs the protocol on an initialized model and prints its JSON line: whole shuffled epochs at the batch
+// after warm-up steps (none with epoch_repeats = 0), a fixed number of steps at batch 128 and 32 (one fit
+// call per repeat over exactly those batches), batch-1 predict on the test images, and the FMA peak on
+// 1 and 2 threads (thread CPU time, so other processes do not lower it).
+template <class M> void measure_image_model(M& model, const ImageProtocol& p, const datasets::mnist::Dataset& data) {
+    const auto train_count = static_cast<std::size_t>(std::ceil(double(data.train.size()) * (1.0 - p.validation_split)));
+    const Matrix x = first_rows(data.train.x, train_count), y = first_rows(data.train.y, train_count);
+    warm_up(model, x, y, p.batch, p.epoch_warmup_steps);
+    const std::vector<double> epoch_times = epoch_seconds(model, x, y, p.batch, p.epoch_repeats);
+    std::vector<double> step_rates;
+    for (std::size_t b : {std::size_t{128}, std::size_t{32}})
+        step_rates.push_back(samples_per_second(model, x, y, b, p.step_warmup, p.step_timed, p.step_repeats));
+    const double predict = predict_seconds(model, data.test.x, p.latency_warmup, p.latency_calls, p.latency_repeats);
+    const double peak1 = measure_fma_peak_gflops(1), peak2 = measure_fma_peak_gflops(2);
+
+    std::printf("{\"model\": \"%s\", \"threads\": %d, ", p.name, max_threads());
+    if (!epoch_times.empty()) {
+        const double epoch = median(epoch_times);
+        std::printf("\"epoch_seconds\": %.4f, \"epoch_gflops\": %.2f, ", epoch,
+                    p.train_flop_per_sample * double(train_count) / epoch * 1e-9);
+        print_json_array("epoch_seconds_all", epoch_times);
+        std::printf(", ");
+    }
+    std::printf("\"samples_per_s_128\": %.1f, \"samples_per_s_32\": %.1f, \"predict_us\": %.2f, "
+                "\"fma_peak_1t_gflops\": %.1f, \"fma_peak_2t_gflops\": %.1f, \"isa\": \"%s\"}\n",
+                step_rates[0], step_rates[1], predict * 1e6, peak1, peak2, compiled_isa().c_str());
 }
 
 }  // namespace ctnn::bench

@@ -35,19 +35,6 @@ struct MnistConvnet : Sequential<Input<28, 28, 1>,
                                  Dense<1600, 10, Softmax>> {};
 static_assert(MnistConvnet::param_count == 34'826);
 
-// The protocol, shared with pytorch_convnet.py (keep the two in step).
-constexpr std::size_t batch = 128;
-constexpr double validation_split = 0.1;
-constexpr std::size_t epoch_warmup_steps = 5;
-constexpr std::size_t epoch_repeats = 3;
-constexpr std::size_t step_batches[] = {128, 32};
-constexpr std::size_t step_warmup = 10;
-constexpr std::size_t step_timed = 100;
-constexpr std::size_t step_repeats = 3;
-constexpr std::size_t latency_warmup = 100;
-constexpr std::size_t latency_calls = 1000;
-constexpr std::size_t latency_repeats = 5;
-
 // FLOPs of one training step per sample (a multiply-add = 2; pooling, ReLU, Adam not counted): the
 // forward products, the same again for the weight gradients, and the input gradients of conv2 and
 // dense (conv1's is not needed). 14,256,384, as pytorch_convnet.py's TRAIN_FLOP_PER_SAMPLE.
@@ -67,36 +54,20 @@ int main(int argc, char** argv) try {
                                          "'; usage: versus_ctnn_convnet [--data DIR]");
     }
     const auto data = datasets::mnist::load(data_dir, {.validation_size = 0});
-    // fit's split of validation_split = 0.1: the first ceil(0.9 n) samples train.
-    const auto train_count = static_cast<std::size_t>(std::ceil(double(data.train.size()) * (1.0 - validation_split)));
-    const Matrix x = bench::first_rows(data.train.x, train_count), y = bench::first_rows(data.train.y, train_count);
-
     auto model = compile<MnistConvnet>(optimizers::Adam{}, losses::CategoricalCrossentropy{}, metrics::Accuracy{});
     model.initialize(0);
-
-    // Epoch at batch 128: warm-up steps, then whole shuffled 54,000-sample epochs (422 steps) through fit.
-    bench::warm_up(model, x, y, batch, epoch_warmup_steps);
-    const std::vector<double> epoch_times = bench::epoch_seconds(model, x, y, batch, epoch_repeats);
-
-    // A fixed number of steps at batch 128 and 32: one fit call per repeat over exactly those batches.
-    std::vector<double> step_rates;
-    for (std::size_t b : step_batches)
-        step_rates.push_back(bench::samples_per_second(model, x, y, b, step_warmup, step_timed, step_repeats));
-
-    // Batch-1 predict: one test image per call through model.predict (result matrix included).
-    const double predict_seconds =
-        bench::predict_seconds(model, data.test.x, latency_warmup, latency_calls, latency_repeats);
-
-    // Peak of the FMA units on 1 and on 2 threads (thread CPU time, so other processes do not lower it).
-    const double peak1 = bench::measure_fma_peak_gflops(1), peak2 = bench::measure_fma_peak_gflops(2);
-
-    const double epoch = bench::median(epoch_times);
-    std::printf("{\"model\": \"convnet\", \"threads\": %d, \"epoch_seconds\": %.4f, ", bench::max_threads(), epoch);
-    bench::print_json_array("epoch_seconds_all", epoch_times);
-    std::printf(", \"epoch_gflops\": %.2f, \"samples_per_s_128\": %.1f, \"samples_per_s_32\": %.1f, "
-                "\"predict_us\": %.2f, \"fma_peak_1t_gflops\": %.1f, \"fma_peak_2t_gflops\": %.1f, \"isa\": \"%s\"}\n",
-                train_flop_per_sample * double(train_count) / epoch * 1e-9, step_rates[0], step_rates[1],
-                predict_seconds * 1e6, peak1, peak2, compiled_isa().c_str());
+    // The protocol of pytorch_convnet.py (keep the two in step): 5 warm-up steps and 3 whole epochs at
+    // batch 128, 10 + 100 steps at batch 128 and 32, 100 + 1000 batch-1 predicts.
+    bench::measure_image_model(model,
+                               {.name = "convnet",
+                                .train_flop_per_sample = train_flop_per_sample,
+                                .epoch_warmup_steps = 5,
+                                .epoch_repeats = 3,
+                                .step_warmup = 10,
+                                .step_timed = 100,
+                                .latency_warmup = 100,
+                                .latency_calls = 1000},
+                               data);
     return 0;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "versus_ctnn_convnet: %s\n", e.what());
