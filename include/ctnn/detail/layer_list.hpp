@@ -225,6 +225,11 @@ template <class L> constexpr bool backward_reads_output() {
     if constexpr (requires { L::backward_reads_output; }) return L::backward_reads_output;
     else return true;
 }
+// Whether a layer's backward leaves dy as it was (a residual block then passes its body dy itself).
+template <class L> constexpr bool backward_preserves_dy() {
+    if constexpr (requires { L::backward_preserves_dy; }) return L::backward_preserves_dy;
+    else return false;
+}
 template <class Tuple, std::size_t I> constexpr bool runs_in_place() {
     if constexpr (I == 0) return false;
     else

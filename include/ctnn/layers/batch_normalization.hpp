@@ -115,6 +115,7 @@ public:
     // statistics the last forward used: a training forward's depend on x, the moving ones do not.
     // The moving statistics' buffers keep the batch statistics forward left there.
     static constexpr bool backward_reads_output = false;  // (x and the batch statistics suffice)
+    static constexpr bool backward_preserves_dy = true;
     void backward(const float* x, const float*, float* dy, float* dx, std::size_t batch, bool) {
         kernels::batch_norm_backward<C>(batch * positions, x, dy, mean_.data(), inv_std_.data(), gamma.value.data(),
                                         batch_statistics_, gamma.gradient.data(), beta.gradient.data(), dx);

@@ -152,6 +152,8 @@ public:
         });
         capacity_ = max_batch;
     }
+    // Its last layer alone sees dy.
+    static constexpr bool backward_preserves_dy = detail::backward_preserves_dy<layer_type<layer_count - 1>>();
     // Whether backward reads y: when a layer that writes y reads its output.
     static constexpr bool backward_reads_output = []<std::size_t... I>(std::index_sequence<I...>) {
         return ((writes_y<I>() && detail::backward_reads_output<layer_type<I>>()) || ...);
@@ -313,7 +315,8 @@ public:
                 outputs[I] = x;
             } else {
                 float* out = keeps_output<I>() ? outputs_[I].data()
-                                               : scratch.buffer(I, ctx.batch * branch_type<I>::output_shape::size);
+                             : adds_into_y<I>()  ? y  // Add then sums the others into it, in place
+                                                 : scratch.buffer(I, ctx.batch * branch_type<I>::output_shape::size);
                 std::get<I>(branches_).forward(x, out, ctx);
                 outputs[I] = out;
             }
@@ -325,6 +328,14 @@ public:
     // branch order (fixed, so the bits do not depend on anything else). y is not read.
     static constexpr bool backward_reads_output = false;
     void backward(const float* x, const float*, float* dy, float* dx, std::size_t batch, bool) {
+        if constexpr (identity_residual) {
+            // body(x) + x whose body leaves dy as it was: the body takes dy itself, then x's share is
+            // added, dx = body's dx + dy, the sum (and order) of the general path below, with no copy.
+            const float* body_y = keeps_output<0>() ? outputs_[0].data() : nullptr;
+            std::get<0>(branches_).backward(x, body_y, dy, dx, batch, false);
+            if (dx != nullptr) kernels::accumulate(batch * InputShape::size, dy, dx);
+            return;
+        }
         detail::Scratch scratch;
         float* const branch_gradient = scratch.buffer(0, batch * widest_branch_output(indices{}));
         float* const input_gradient = scratch.buffer(1, batch * InputShape::size);
@@ -382,6 +393,14 @@ private:
     template <std::size_t I> static constexpr bool keeps_output() {
         return !detail::is_identity_layer<branch_type<I>> && detail::backward_reads_output<branch_type<I>>();
     }
+    // Add's first branch writes straight into y when nothing reads its output later.
+    template <std::size_t I> static constexpr bool adds_into_y() {
+        return std::is_same_v<Merge, Add> && I == 0 && !detail::is_identity_layer<branch_type<0>> && !keeps_output<0>();
+    }
+    static constexpr bool identity_residual = std::is_same_v<Merge, Add> && branch_count == 2 &&
+                                              detail::is_identity_layer<branch_type<1>> &&
+                                              !detail::is_identity_layer<branch_type<0>> &&
+                                              detail::backward_preserves_dy<branch_type<0>>();
     template <class L> static void initialize_from(L& layer, Rng stream) { layer.initialize(stream); }
     template <class L> static void fold_branch(L& branch) {
         if constexpr (requires { branch.fold_batch_normalization(); }) branch.fold_batch_normalization();

@@ -97,6 +97,7 @@ public:
     // dx (B, H, W, C) or nullptr (first layer: the data-gradient product is skipped).
     // Without an activation (Linear) y is not read, and nothing is done to dy.
     static constexpr bool backward_reads_output = !std::is_same_v<Act, Linear>;
+    static constexpr bool backward_preserves_dy = std::is_same_v<Act, Linear>;
     void backward(const float* x, const float* y, float* dy, float* dx, std::size_t batch, bool dy_is_preactivation) {
         if constexpr (backward_reads_output)
             if (!dy_is_preactivation) kernels::activation_backward<output_shape::size, Act>(batch, y, dy);

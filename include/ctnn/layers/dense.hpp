@@ -55,6 +55,7 @@ public:
     // activation's gradient (softmax + cross-entropy). Overwritten with dz. dx (B, In) or nullptr.
     // Without an activation (Linear) y is not read, and nothing is done to dy.
     static constexpr bool backward_reads_output = !std::is_same_v<Act, Linear>;
+    static constexpr bool backward_preserves_dy = std::is_same_v<Act, Linear>;
     void backward(const float* x, const float* y, float* dy, float* dx, std::size_t batch, bool dy_is_preactivation) {
         if constexpr (backward_reads_output)
             if (!dy_is_preactivation) kernels::activation_backward<Out, Act>(batch, y, dy);
