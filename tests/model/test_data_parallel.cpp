@@ -34,6 +34,8 @@ struct PlainNet : Sequential<Dense<6, 16, Tanh>, Dense<16, 3, Softmax>> {};
 // over the shards like gradients: they too must come out the same at any rank count.
 struct NormalizedNet
     : Sequential<Dense<6, 24>, BatchNormalization, Activation<Relu>, Dropout<0.5>, Dense<24, 3, Softmax>> {};
+// Recurrent layers: backpropagation through time sums every step's weight gradient inside a shard.
+struct RecurrentNet : Sequential<Input<3, 2>, LSTM<8, return_sequences>, GRU<6>, Dense<6, 3, Softmax>> {};
 
 struct Data {
     Matrix x, y;
@@ -125,6 +127,21 @@ TEST_CASE("data-parallel fit with BatchNormalization: 1, 2 and 4 ranks give bit-
     for (int ranks : {2, 4}) {
         CAPTURE(ranks);
         const std::vector<Outcome> many = train_dropout_net<NormalizedNet>(ranks, GradientReduction::deterministic);
+        for (const Outcome& o : many) {
+            CHECK(same_bits(o.weights, one[0].weights));
+            CHECK(same_bits(o.history, one[0].history));
+        }
+    }
+}
+
+TEST_CASE("data-parallel fit with LSTM and GRU: 1, 2 and 4 ranks give bit-identical weights and History") {
+    const std::vector<Outcome> one = train_dropout_net<RecurrentNet>(1, GradientReduction::deterministic);
+    REQUIRE(one.size() == 1);
+    const auto& loss = one[0].history.at("loss");
+    CHECK(loss.back() < loss.front());
+    for (int ranks : {2, 4}) {
+        CAPTURE(ranks);
+        const std::vector<Outcome> many = train_dropout_net<RecurrentNet>(ranks, GradientReduction::deterministic);
         for (const Outcome& o : many) {
             CHECK(same_bits(o.weights, one[0].weights));
             CHECK(same_bits(o.history, one[0].history));

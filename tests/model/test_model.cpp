@@ -287,3 +287,45 @@ TEST_CASE("Model.convnet_learns_through_fit_and_is_reproducible") {
 }
 
 }  // namespace model_test_model
+
+namespace model_test_model {
+// Keras scores a sequence output (Steps, Classes) per step: the loss is the mean cross-entropy over
+// every step of every sample and the accuracy the fraction of steps whose argmax is right. Recomputed
+// here from predict's probabilities, and a reversal task learned through fit.
+TEST_CASE("Model.sequence_outputs_score_per_step_as_keras") {
+    struct Reverse : Sequential<Input<4, 3>, LSTM<16>, RepeatVector<4>, GRU<16, return_sequences>, Dense<16, 3, Softmax>> {};
+    constexpr std::size_t n = 96, T = 4, C = 3;
+    Rng rng(5);
+    Matrix x = Matrix::from_shape({n, T * C}), y = Matrix::from_shape({n, T * C});
+    x.fill(0.0f);
+    y.fill(0.0f);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t t = 0; t < T; ++t) {
+            const std::size_t token = rng.next_u64() % C;
+            x(i, t * C + token) = 1.0f;
+            y(i, (T - 1 - t) * C + token) = 1.0f;  // the sequence reversed
+        }
+    auto model = compile<Reverse>(optimizers::Adam{.learning_rate = 0.02f}, losses::CategoricalCrossentropy{},
+                                  metrics::Accuracy{});
+    const History h = model.fit(x, y, {.epochs = 30, .batch_size = 16, .verbose = 0, .seed = 3});
+    CHECK(h.history.at("loss").back() < 0.5 * h.history.at("loss").front());
+
+    const Matrix p = model.predict(x);
+    REQUIRE(p.shape(1) == T * C);
+    double loss = 0, right = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t t = 0; t < T; ++t) {
+            std::size_t best = 0, want = 0;
+            for (std::size_t c = 0; c < C; ++c) {
+                if (p(i, t * C + c) > p(i, t * C + best)) best = c;
+                if (y(i, t * C + c) == 1.0f) want = c;
+            }
+            loss -= std::log(double(p(i, t * C + want)));
+            right += best == want;
+        }
+    const auto score = model.evaluate(x, y);
+    CHECK(score[0] == doctest::Approx(loss / double(n * T)).epsilon(1e-4));
+    CHECK(score[1] == doctest::Approx(right / double(n * T)).epsilon(1e-9));
+    CHECK(score[1] > 0.9);  // it learned to reverse
+}
+}  // namespace model_test_model

@@ -28,10 +28,14 @@ enum class output_gradient { unfused, fused };
 
 // d(mean loss)/dθ from Sequential::backward against (L(θ + h) − L(θ − h)) / 2h for every parameter
 // element, L the mean batch loss of a training-phase forward pass with a fixed dropout mask.
+// A sequence output (Steps, Classes) is scored per step, as Model (and Keras) score it: the loss is
+// the mean over batch · Steps rows of Classes. `inputs` replaces the random x (token ids for Embedding).
 template <class Net, class Loss>
 testing::GradientCheck check_network(Net& net, const Loss& loss, output_gradient mode, std::size_t batch,
-                                     std::uint64_t seed, double tolerance = 1e-2, float step = 1e-3f) {
-    constexpr std::size_t In = Net::input_size, Out = Net::output_size;
+                                     std::uint64_t seed, double tolerance = 1e-2, float step = 1e-3f,
+                                     const std::vector<float>* inputs = nullptr) {
+    constexpr std::size_t In = Net::input_size, Out = Net::output_shape::dims[Net::output_shape::rank - 1];
+    const std::size_t rows = batch * (Net::output_size / Out);
     Rng rng(seed);
     net.initialize(rng);
     net.reserve(batch);
@@ -42,24 +46,24 @@ testing::GradientCheck check_network(Net& net, const Loss& loss, output_gradient
     });
     typename Net::Workspace ws;
     ws.reserve(batch);
-    const std::vector<float> x = testing::random_vector(batch * In, rng);
-    std::vector<float> t(batch * Out, 0.0f);  // one-hot targets (B, Out)
-    for (std::size_t r = 0; r < batch; ++r) t[r * Out + rng.next_u64() % Out] = 1.0f;
+    const std::vector<float> x = inputs ? *inputs : testing::random_vector(batch * In, rng);
+    std::vector<float> t(rows * Out, 0.0f);  // one-hot targets (rows, Out)
+    for (std::size_t r = 0; r < rows; ++r) t[r * Out + rng.next_u64() % Out] = 1.0f;
     const Rng dropout_rng = rng.split();
 
     auto mean_loss = [&]() {
         Rng r = dropout_rng;
         net.forward(x.data(), ws, ForwardContext{batch, Phase::training, &r});
-        return loss.template sum<Out>(batch, ws.output(), t.data()) / double(batch);
+        return loss.template sum<Out>(rows, ws.output(), t.data()) / double(rows);
     };
 
     // Analytic: the fit loop's own sequence (forward, loss gradient, backward).
     mean_loss();
     if (mode == output_gradient::fused) {
-        if constexpr (requires { loss.template softmax_gradient<Out>(batch, ws.output(), t.data(), ws.gradient_in.data()); })
-            loss.template softmax_gradient<Out>(batch, ws.output(), t.data(), ws.gradient_in.data());
+        if constexpr (requires { loss.template softmax_gradient<Out>(rows, ws.output(), t.data(), ws.gradient_in.data()); })
+            loss.template softmax_gradient<Out>(rows, ws.output(), t.data(), ws.gradient_in.data());
     } else {
-        loss.template gradient<Out>(batch, ws.output(), t.data(), ws.gradient_in.data());
+        loss.template gradient<Out>(rows, ws.output(), t.data(), ws.gradient_in.data());
     }
     net.backward(x.data(), ws, batch, mode == output_gradient::fused);
     std::vector<std::vector<float>> analytic;
@@ -149,6 +153,12 @@ struct NormalizedResidualNet
                  Activation<Tanh>, GlobalAveragePooling2D, Dense<4, 3, Softmax>> {};
 struct GlobalMaxNet
     : Sequential<Input<4, 4, 2>, Conv2D<3, 3, 3, Tanh, 1, Padding::same>, GlobalMaxPooling2D, Dense<3, 3, Softmax>> {};
+
+// Sequences: Keras's addition model in small (Embedding instead of one-hot input) — two LSTMs
+// bridged by RepeatVector, Dense on every step, the loss averaged per step; and GRU into SimpleRNN.
+struct StackedLstmNet : Sequential<Input<5>, Embedding<7, 3>, LSTM<4>, RepeatVector<3>, LSTM<4, return_sequences>,
+                                   Dense<4, 3, Softmax>> {};
+struct GruSimpleNet : Sequential<Input<4, 3>, GRU<4, return_sequences>, SimpleRNN<3>, Dense<3, 3, Softmax>> {};
 
 // Mean squared error with its gradient off by a factor: what the check exists to catch.
 struct HalvedGradientMse : losses::MeanSquaredError {
@@ -240,6 +250,21 @@ TEST_CASE("ModelGradient.batch_normalization_and_global_pooling_match_finite_dif
     }
     static_assert(NormalizedDenseNet::non_trainable_param_count == 2 * 6);
     static_assert(NormalizedResidualNet::non_trainable_param_count == 2 * (4 + 4 + 4 + 4));
+}
+
+TEST_CASE("ModelGradient.sequences_match_finite_differences") {
+    for (const output_gradient mode : {output_gradient::fused, output_gradient::unfused}) {
+        constexpr std::size_t batch = 3;
+        std::vector<float> ids(batch * 5);
+        Rng rng(61);
+        for (auto& id : ids) id = float(rng.next_u64() % 7);
+        StackedLstmNet stacked;
+        const auto check = check_network(stacked, losses::CategoricalCrossentropy{}, mode, batch, 61, 1e-2, smooth_step, &ids);
+        INFO(check.log);
+        CHECK(check.checked == StackedLstmNet::param_count);
+        CHECK(static_cast<bool>(check));
+        check_trainable<GruSimpleNet>(4, 62, mode, smooth_step);
+    }
 }
 
 TEST_CASE("ModelGradient.check_fails_on_a_wrong_gradient") {

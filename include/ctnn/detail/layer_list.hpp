@@ -17,6 +17,7 @@
 #include "ctnn/core/phase.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/core/shape.hpp"
+#include "ctnn/detail/last_axis.hpp"
 #include "ctnn/detail/type_list.hpp"
 #include "ctnn/layers/input.hpp"
 
@@ -58,6 +59,12 @@ template <class In, class Spec> struct bind_layer {  // not a layer at all: Sequ
 };
 template <class In, Layer Spec> struct bind_layer<In, Spec> {
     using type = Spec;
+};
+// Dense after a sequence (or any shape whose last axis is its input): on every position, as Keras.
+template <class In, Layer Spec>
+    requires AppliesToLastAxis<In, Spec>
+struct bind_layer<In, Spec> {
+    using type = LastAxisLayer<In, Spec>;
 };
 template <class In, BindableLayerSpec Spec> struct bind_layer<In, Spec> {
     using type = typename Spec::template bind<In>;

@@ -32,6 +32,8 @@ public:
     static constexpr std::string_view kind = "dense";
     static constexpr std::string_view type_name = "Dense";
     using activation = Act;
+    // After a Shape<Steps, In> Dense acts on the last axis, every step alike (Keras's Dense on 3-D input).
+    static constexpr bool acts_on_last_axis = true;
 
     Parameter kernel{"kernel", In, Out};  // (In, Out)
     Parameter bias{"bias", Out};          // (Out)

@@ -58,9 +58,18 @@ using targets_container = std::conditional_t<LossT::sparse_targets, Labels, Matr
 
 template <class Net, Optimizer Opt, class LossT, class... Metrics>
 class Model final : public ModelInterface {
-    static_assert(Loss<LossT, Net::output_size>,
+    // Keras reduces a loss and its metrics over the last axis and averages over every other one: an
+    // output of shape (Steps, Classes) is scored as Steps samples of Classes each, and a sample's loss
+    // is the mean over its steps (Keras on (batch, steps, classes)).
+    static constexpr std::size_t output_classes = Net::output_shape::dims[Net::output_shape::rank - 1];
+    static constexpr std::size_t output_positions = Net::output_size / output_classes;
+    static_assert(Loss<LossT, output_classes>,
                   "compile<Net>(optimizer, loss, metrics...): loss must be a loss policy such as "
                   "losses::CategoricalCrossentropy (see core/concepts.hpp for what a custom loss needs)");
+    static_assert(!LossT::sparse_targets || output_positions == 1,
+                  "compile<Net>(optimizer, loss, metrics...): a sparse loss takes one integer label per sample, but "
+                  "this network's output is a sequence (Shape<Steps, Classes>): use one-hot targets with "
+                  "losses::CategoricalCrossentropy (y: one row of Steps x Classes per sample)");
     static_assert((Metric<Metrics> && ...),
                   "compile<Net>(optimizer, loss, metrics...): every metric must be a metric policy such as "
                   "metrics::Accuracy (see core/concepts.hpp)");
@@ -434,9 +443,9 @@ private:
         BatchResult result = score(p, t_batch_.data(), count);
         float* dp = workspace_.gradient_in.data();
         if constexpr (fused_softmax_loss) {
-            loss_.template softmax_gradient<output_size>(count, p, t_batch_.data(), dp);
+            loss_.template softmax_gradient<output_classes>(count * output_positions, p, t_batch_.data(), dp);
         } else {
-            loss_.template gradient<output_size>(count, p, t_batch_.data(), dp);
+            loss_.template gradient<output_classes>(count * output_positions, p, t_batch_.data(), dp);
         }
         // Backward is linear in the loss gradient: scaling it here scales every parameter's.
         if (scale != 1.0f)
@@ -515,10 +524,16 @@ private:
     }
     BatchResult score(const float* p, const target_type* t, std::size_t count) const {
         BatchResult r;
-        r.loss_sum = loss_.template sum<output_size>(count, p, t);
+        // Over count · positions rows, each sample's share divided by its positions (exact for 1).
+        constexpr double per_sample = 1.0 / double(output_positions);
+        const std::size_t rows = count * output_positions;
+        r.loss_sum = loss_.template sum<output_classes>(rows, p, t) * per_sample;
         std::size_t m = 0;
-        std::apply([&](const auto&... metric) { ((r.metric_sums[m++] = metric.template correct<output_size, LossT>(count, p, t)), ...); },
-                   metrics_);
+        std::apply(
+            [&](const auto&... metric) {
+                ((r.metric_sums[m++] = metric.template correct<output_classes, LossT>(rows, p, t) * per_sample), ...);
+            },
+            metrics_);
         return r;
     }
 
