@@ -32,6 +32,14 @@ using ImageShape = Shape<Height, Width, Channels>;
 namespace detail {
 template <class T> struct is_shape : std::false_type {};
 template <std::size_t... Dims> struct is_shape<Shape<Dims...>> : std::true_type {};
+
+// (steps, features) of S if it is a sequence Shape<Steps, Features>, else 1: the sequence layers'
+// own static_asserts report a non-sequence; this keeps every other size computable so no second
+// error follows.
+template <class S> constexpr std::size_t sequence_extent(std::size_t axis) {
+    if constexpr (S::rank == 2) return S::dims[axis];
+    else return 1;
+}
 }  // namespace detail
 
 template <class S>

@@ -37,11 +37,6 @@ template <class InputShape> struct recurrent_layer_input_is_a_sequence_shape_ste
 }  // namespace diagnostics
 
 namespace detail {
-// (steps, features) of S if it is a sequence, else (1, 1) so that no second error follows.
-template <class S> constexpr std::size_t sequence_dim(std::size_t axis) {
-    if constexpr (S::rank == 2) return S::dims[axis];
-    else return 1;
-}
 template <class Cell> struct recurrent_names;
 template <> struct recurrent_names<kernels::SimpleRnnCell> {
     static constexpr std::string_view kind = "simple_rnn", type_name = "SimpleRNN";
@@ -60,7 +55,7 @@ class RecurrentLayer {
                   "SimpleRNN / LSTM / GRU: its input must be a sequence, Shape<Steps, Features> (the note names the "
                   "shape it got; after Dense or a recurrent layer without return_sequences, put RepeatVector<Steps> "
                   "between them, or give the earlier recurrent layer return_sequences)");
-    static constexpr std::size_t T = detail::sequence_dim<InputShape>(0), F = detail::sequence_dim<InputShape>(1);
+    static constexpr std::size_t T = detail::sequence_extent<InputShape>(0), F = detail::sequence_extent<InputShape>(1);
     static constexpr std::size_t U = Units, GU = Cell::gates * Units;
     static constexpr std::size_t bias_size = Cell::recurrent_bias ? 2 * GU : GU;
 
