@@ -9,10 +9,14 @@ of each: examples/mnist_mlp and `pytorch_mlp.py full`, measured by wait4() on th
 Prints `metric | ctnn | PyTorch | ratio | target` (and writes it as markdown with --markdown PATH).
 With --model convnet (or --convnet) the same for Keras's "Simple MNIST convnet": versus_ctnn_convnet and
 pytorch_convnet.py, full runs examples/mnist_convnet and `pytorch_convnet.py full`; --model resnet: the same
-for examples/fashion_resnet's ResNet-20 (versus_ctnn_resnet and pytorch_resnet.py); --model both: the MLP and
-convnet tables, --model all: the three. Normally started by benchmarks/compare.sh, which builds what it needs first.
+for examples/fashion_resnet's ResNet-20 (versus_ctnn_resnet and pytorch_resnet.py); --model addition: for
+examples/addition_rnn's LSTM encoder-decoder (Keras's addition seq2seq: versus_ctnn_addition and pytorch_addition.py,
+scored on its 5,000 validation questions, per character; --rnn gru or simple for the other recurrent layers);
+--model both: the MLP and convnet tables, --model all: the four. Normally started by benchmarks/compare.sh, which
+builds what it needs first.
 """
 import argparse
+import ast
 import datetime
 import json
 import os
@@ -139,6 +143,18 @@ CONVNET_SPEED_METRICS = [
 CONVNET_TRAIN_SAMPLES = 54_000
 CONVNET_TRAIN_FLOP_PER_SAMPLE = 14_256_384  # pytorch_convnet.py's TRAIN_FLOP_PER_SAMPLE, versus_ctnn_convnet.cpp's
 RESNET_TRAIN_FLOP_PER_SAMPLE = 185_905_920  # pytorch_resnet.py's TRAIN_FLOP_PER_SAMPLE, versus_ctnn_resnet.cpp's
+IMAGE_TARGETS = {"epoch_seconds": 0.4, "predict_us": 0.5}  # issues 14 and 21: ctnn / PyTorch at most
+
+# The addition seq2seq's: epochs at batch 32 over the 45,000 training questions (the 5,000 others validate).
+ADDITION_SPEED_METRICS = [
+    ("epoch_seconds", "epoch time, 45k questions, batch 32 (s)", "low", "{:.2f}"),
+    ("samples_per_s_128", "training samples/s, batch 128", "high", "{:,.0f}"),
+    ("samples_per_s_32", "training samples/s, batch 32", "high", "{:,.0f}"),
+    ("predict_us", "batch-1 predict latency (µs)", "low", "{:.1f}"),
+]
+ADDITION_TRAIN_SAMPLES = 45_000
+# pytorch_addition.py's train_flop_per_sample(rnn, 3), examples/addition_rnn.hpp's: per recurrent layer kind.
+ADDITION_TRAIN_FLOP_PER_SAMPLE = {"lstm": 6_107_136, "gru": 4_589_568, "simple": 1_554_432}
 
 # Per model: the two programs of the speed rounds, the two of the full run, the epochs of an accuracy run.
 MODELS = {
@@ -150,6 +166,12 @@ MODELS = {
     "resnet": {"versus": "versus_ctnn_resnet", "example": "fashion_resnet", "script": "pytorch_resnet.py",
                "epochs": 12, "metrics": CONVNET_SPEED_METRICS, "flop_per_sample": RESNET_TRAIN_FLOP_PER_SAMPLE,
                "accuracy_points": 0.5, "title": "ResNet-20 v1 (Fashion-MNIST)"},
+    # Generated data (no --data), scored on the validation questions; the ratio targets of issue 22.
+    "addition": {"versus": "versus_ctnn_addition", "example": "addition_rnn", "script": "pytorch_addition.py",
+                 "epochs": 20, "metrics": ADDITION_SPEED_METRICS, "flop_per_sample": ADDITION_TRAIN_FLOP_PER_SAMPLE,
+                 "train_samples": ADDITION_TRAIN_SAMPLES, "targets": {"epoch_seconds": 0.5, "predict_us": 0.5},
+                 "accuracy_points": 0.5, "title": "Addition seq2seq (Keras's addition_rnn)", "uses_data": False,
+                 "score": "val"},
 }
 
 
@@ -174,6 +196,9 @@ def measure(name, args, thread_counts):
     example = os.path.join(args.build, "examples", spec["example"])
     torch_script = [sys.executable, os.path.join(HERE, spec["script"])]
     tag = "" if name == "mlp" else f"{name}, "
+    # The options every program of this model takes: --data DIR for the image models, --rnn KIND for the addition.
+    common = ["--data", args.data] if spec.get("uses_data", True) else ["--rnn", args.rnn]
+    kind = spec.get("score", "test")  # the full runs' score: on the test set, or on the validation questions
     load_before = loadavg()
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -181,10 +206,10 @@ def measure(name, args, thread_counts):
     for rnd in range(args.rounds):
         for threads in thread_counts:
             print(f"[{tag}round {rnd + 1}/{args.rounds}, {threads} thread(s)] ctnn ...", file=sys.stderr, flush=True)
-            out, _, _ = run_child([versus, "--data", args.data], ctnn_env(threads))
+            out, _, _ = run_child([versus] + common, ctnn_env(threads))
             runs["ctnn"][threads].append(last_json_line(out, spec["versus"]))
             print(f"[{tag}round {rnd + 1}/{args.rounds}, {threads} thread(s)] PyTorch ...", file=sys.stderr, flush=True)
-            out, _, _ = run_child(torch_script + ["speed", "--threads", str(parse_setting(threads)[0]), "--data", args.data],
+            out, _, _ = run_child(torch_script + ["speed", "--threads", str(parse_setting(threads)[0])] + common,
                                   torch_env(threads))
             runs["pytorch"][threads].append(last_json_line(out, f"{spec['script']} speed"))
     best = {side: summarize(runs[side], spec["metrics"]) for side in runs}
@@ -196,15 +221,18 @@ def measure(name, args, thread_counts):
     ctnn_threads = best["ctnn"]["epoch_seconds"][1]
     torch_threads = best["pytorch"]["epoch_seconds"][1]
     print(f"[{tag}full run, {epochs} epoch(s)] ctnn examples/{spec['example']} ...", file=sys.stderr, flush=True)
-    out, ctnn_rss, ctnn_full_s = run_child_rss([example, "--epochs", str(epochs), "--data", args.data], ctnn_env(ctnn_threads))
+    out, ctnn_rss, ctnn_full_s = run_child_rss([example, "--epochs", str(epochs)] + common, ctnn_env(ctnn_threads))
     score = re.findall(r"score = \[([-0-9.eE+naif]+), ([-0-9.eE+naif]+)\]", out)
     if not score:
         raise RuntimeError(f"{spec['example']}: no 'score = [loss, accuracy]' line in its output:\n{out[-2000:]}")
-    ctnn_full = {"test_loss": float(score[-1][0]), "test_accuracy": float(score[-1][1]), "seconds": ctnn_full_s,
+    ctnn_full = {f"{kind}_loss": float(score[-1][0]), f"{kind}_accuracy": float(score[-1][1]), "seconds": ctnn_full_s,
                  "peak_rss_mb": ctnn_rss, "threads": ctnn_threads, "epochs": epochs}
+    history = re.findall(r"^history = (\{.*\})$", out, re.M)  # as Python prints history.history
+    if history:
+        ctnn_full["history"] = ast.literal_eval(history[-1])
     print(f"[{tag}full run, {epochs} epoch(s)] PyTorch ...", file=sys.stderr, flush=True)
-    out, torch_rss, _ = run_child_rss(torch_script + ["full", "--epochs", str(epochs), "--threads", str(parse_setting(torch_threads)[0]),
-                                                     "--data", args.data], torch_env(torch_threads))
+    out, torch_rss, _ = run_child_rss(torch_script + ["full", "--epochs", str(epochs), "--threads", str(parse_setting(torch_threads)[0])]
+                                      + common, torch_env(torch_threads))
     torch_full = last_json_line(out, f"{spec['script']} full")
     torch_full["peak_rss_mb"] = torch_rss
     load_after = loadavg()
@@ -240,41 +268,53 @@ def mlp_rows(m, args):
 
 
 def image_rows(name, m, args):
-    """The convnet's and the ResNet's tables: the targets of issues 14 and 21 (epoch ≤ 0.4, predict ≤ 0.5, RSS ≤ 0.6,
-    accuracy within 1 pt for the convnet, 0.5 pt for the ResNet)."""
+    """The convnet's, the ResNet's and the addition seq2seq's tables: the targets of issues 14, 21 and 22 (epoch
+    ≤ 0.4, or 0.5 for the addition; predict ≤ 0.5, RSS ≤ 0.6; accuracy within 1 pt for the convnet, 0.5 pt for
+    the others)."""
     spec = MODELS[name]
     best, ctnn_full, torch_full, epochs, peak2 = m["best"], m["ctnn_full"], m["pytorch_full"], m["epochs"], m["peak2"]
     rows = []
-    targets = {"epoch_seconds": ("≤ 0.4", lambda r: r <= 0.4), "predict_us": ("≤ 0.5", lambda r: r <= 0.5)}
-    for key, label, _, fmt in CONVNET_SPEED_METRICS:
+    targets = {key: (f"≤ {limit:g}", lambda r, limit=limit: r <= limit)
+               for key, limit in spec.get("targets", IMAGE_TARGETS).items()}
+    flop_per_sample = spec["flop_per_sample"]
+    if isinstance(flop_per_sample, dict):  # per recurrent layer kind
+        flop_per_sample = flop_per_sample[args.rnn]
+    for key, label, _, fmt in spec["metrics"]:
         (cv, ct), (tv, tt) = best["ctnn"][key], best["pytorch"][key]
         ratio = cv / tv
         target, ok = targets.get(key, ("(for information)", None))
         rows.append([label, f"{fmt.format(cv)} ({setting_label(ct)})", f"{fmt.format(tv)} ({setting_label(tt)})", f"{ratio:.2f}", target,
                      ("yes" if ok(ratio) else "NO") if ok else "-"])
         if key == "epoch_seconds":  # the FLOP rate of that epoch, as a share of the machine's 2-thread peak
-            flop = spec["flop_per_sample"] * CONVNET_TRAIN_SAMPLES
+            flop = flop_per_sample * spec.get("train_samples", CONVNET_TRAIN_SAMPLES)
             gc, gt = flop / cv * 1e-9, flop / tv * 1e-9
             rows.append(["  the same in GFLOP/s (% of 2-thread FMA peak)",
                          f"{gc:.1f} ({100 * gc / peak2:.0f}%)", f"{gt:.1f} ({100 * gt / peak2:.0f}%)", f"{gc / gt:.2f}",
                          "(for information)", "-"])
-    rows += memory_and_accuracy_rows(ctnn_full, torch_full, epochs, args, spec["epochs"], spec["accuracy_points"])
+    rows += memory_and_accuracy_rows(ctnn_full, torch_full, epochs, args, spec["epochs"], spec["accuracy_points"],
+                                     spec.get("score", "test"))
     return rows
 
 
-def memory_and_accuracy_rows(ctnn_full, torch_full, epochs, args, target_epochs, points=1.0):
+def memory_and_accuracy_rows(ctnn_full, torch_full, epochs, args, target_epochs, points=1.0, kind="test"):
     rows = []
     rss_ratio = ctnn_full["peak_rss_mb"] / torch_full["peak_rss_mb"]
     rows.append([f"peak RSS, full run of {epochs} epoch(s) (MB)", f"{ctnn_full['peak_rss_mb']:.0f}",
                  f"{torch_full['peak_rss_mb']:.0f}", f"{rss_ratio:.2f}", "≤ 0.6", "yes" if rss_ratio <= 0.6 else "NO"])
-    acc_c, acc_t = 100 * ctnn_full["test_accuracy"], 100 * torch_full["test_accuracy"]
+    acc_c, acc_t = 100 * ctnn_full[f"{kind}_accuracy"], 100 * torch_full[f"{kind}_accuracy"]
+    what = "test accuracy" if kind == "test" else "validation accuracy per character"
     if args.accuracy:
         diff = acc_c - acc_t
-        rows.append([f"test accuracy after {epochs} epochs (%)", f"{acc_c:.2f}", f"{acc_t:.2f}", f"{diff:+.2f} pt",
+        rows.append([f"{what} after {epochs} epochs (%)", f"{acc_c:.2f}", f"{acc_t:.2f}", f"{diff:+.2f} pt",
                      f"within {points:g} pt" + ("" if epochs == target_epochs else f" (at {target_epochs} epochs)"),
                      "yes" if abs(diff) <= points else "NO"])
+        if kind == "val":  # the last epoch's score swings by points from one epoch to the next: the best one too
+            best_c = max(ctnn_full.get("history", {}).get("val_accuracy", [float("nan")]))
+            best_t = max(h["val_accuracy"] for h in torch_full["history"])
+            rows.append(["  the best epoch's (%)", f"{100 * best_c:.2f}", f"{100 * best_t:.2f}",
+                         f"{100 * (best_c - best_t):+.2f} pt", "(for information)", "-"])
     else:
-        rows.append([f"test accuracy after {epochs} epoch (%) — not the target run", f"{acc_c:.2f}", f"{acc_t:.2f}",
+        rows.append([f"{what} after {epochs} epoch (%) — not the target run", f"{acc_c:.2f}", f"{acc_t:.2f}",
                      f"{acc_c - acc_t:+.2f} pt", f"within {points:g} pt after {target_epochs} epochs: run with --accuracy", "-"])
     return rows
 
@@ -285,6 +325,10 @@ def notes_for(name, m, args, thread_counts):
     torch_info = next(iter(runs["pytorch"][thread_counts[0]]), {})
     if name == "mlp":
         pytorch_on = f"PyTorch {torch_info.get('torch', '?')} on {torch_info.get('blas', '?')}"
+    elif name == "addition":
+        layer = {"lstm": "LSTM", "gru": "GRU", "simple": "RNN"}[args.rnn]
+        pytorch_on = (f"PyTorch {torch_info.get('torch', '?')}, its native nn.{layer} (--rnn {args.rnn}) with the "
+                      f"products on {torch_info.get('blas', '?')}")
     else:
         pytorch_on = (f"PyTorch {torch_info.get('torch', '?')}, convolutions in oneDNN "
                       f"({'available' if torch_info.get('mkldnn') else 'NOT available'}), "
@@ -307,22 +351,25 @@ def notes_for(name, m, args, thread_counts):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build", default=os.path.join(ROOT, "build"), help="meson build dir with -Dbenchmarks=true")
-    parser.add_argument("--model", choices=["mlp", "convnet", "resnet", "both", "all"], default="mlp",
-                        help="the reference MLP (default), Keras's simple MNIST convnet, ResNet-20, both of the first "
-                        "two tables or all three")
+    parser.add_argument("--model", choices=["mlp", "convnet", "resnet", "addition", "both", "all"], default="mlp",
+                        help="the reference MLP (default), Keras's simple MNIST convnet, ResNet-20, Keras's addition "
+                        "seq2seq, both of the first two tables or all four")
     parser.add_argument("--convnet", dest="model", action="store_const", const="convnet", help="the same as --model convnet")
     parser.add_argument("--rounds", type=int, default=2, help="alternating ctnn/PyTorch rounds per thread count")
     parser.add_argument("--threads", default="1,2", help="settings to try on both sides (best is reported): thread "
                         "counts, each with OMP_WAIT_POLICY=PASSIVE, or e.g. 2a for 2 threads with ACTIVE")
     parser.add_argument("--accuracy", action="store_true", help="also train --epochs epochs on both sides for test accuracy")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs of the accuracy run (with --accuracy; default 10 for the MLP, 15 for the convnet, 12 for the ResNet)")
+                        help="epochs of the accuracy run (with --accuracy; default 10 for the MLP, 15 for the convnet, 12 for the "
+                        "ResNet, 20 for the addition)")
+    parser.add_argument("--rnn", choices=["lstm", "gru", "simple"], default="lstm",
+                        help="the addition seq2seq's recurrent layers (Keras's example: lstm)")
     parser.add_argument("--markdown", metavar="PATH", help="also write the table (and machine) as markdown here")
     parser.add_argument("--json", metavar="PATH", help="write every raw measurement here")
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     args = parser.parse_args()
 
-    names = {"both": ["mlp", "convnet"], "all": ["mlp", "convnet", "resnet"]}.get(args.model, [args.model])
+    names = {"both": ["mlp", "convnet"], "all": ["mlp", "convnet", "resnet", "addition"]}.get(args.model, [args.model])
     for name in names:
         for exe in (os.path.join(args.build, "benchmarks", MODELS[name]["versus"]),
                     os.path.join(args.build, "examples", MODELS[name]["example"])):

@@ -1,8 +1,8 @@
 // benchmarks/protocol.hpp — the measuring pieces the ctnn halves of the PyTorch comparisons share
-// (versus_ctnn.cpp for the MLP, versus_ctnn_convnet.cpp for the convnet): medians of wall times, the
-// consecutive training slices the step timings use, whole epochs through fit, steps at a fixed batch,
-// batch-1 predict latency. Each program keeps its protocol constants (those of its PyTorch twin,
-// benchmarks/pytorch_mlp.py or pytorch_convnet.py) and passes them in.
+// (versus_ctnn.cpp for the MLP, versus_ctnn_convnet.cpp, _resnet.cpp and _addition.cpp for the others):
+// medians of wall times, the consecutive training slices the step timings use, whole epochs through fit,
+// steps at a fixed batch, batch-1 predict latency. Each program keeps its protocol constants (those of its
+// PyTorch twin, benchmarks/pytorch_mlp.py, pytorch_convnet.py, ...) and passes them in.
 #pragma once
 
 #include <algorithm>
@@ -11,7 +11,10 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
+
+#include <sys/resource.h>
 
 #include <benchmark/benchmark.h>
 
@@ -124,43 +127,59 @@ inline void print_json_array(const char* name, const std::vector<double>& values
     std::printf("]");
 }
 
-// The protocol of an image model's comparison (versus_ctnn_convnet.cpp, versus_ctnn_resnet.cpp): the
-// constants of its PyTorch twin (pytorch_convnet.py's speed and its arguments).
-struct ImageProtocol {
-    const char* name;               // "convnet", "resnet": the JSON's "model"
+// The protocol of a model's comparison (versus_ctnn_convnet.cpp, versus_ctnn_resnet.cpp,
+// versus_ctnn_addition.cpp): the constants of its PyTorch twin (pytorch_convnet.py's speed and its arguments,
+// pytorch_addition.py's).
+struct ModelProtocol {
+    const char* name;               // "convnet", "resnet", "addition": the JSON's "model"
     double train_flop_per_sample;   // the twin's TRAIN_FLOP_PER_SAMPLE
     std::size_t epoch_warmup_steps, epoch_repeats, step_warmup, step_timed;
     std::size_t latency_warmup, latency_calls;
-    std::size_t batch = 128, step_repeats = 3, latency_repeats = 5;
-    double validation_split = 0.1;  // fit's split: the first ceil(0.9 n) training images train
+    std::size_t batch = 128, step_repeats = 3, latency_repeats = 5;  // batch: the epoch's (and its warm-up's)
+    double validation_split = 0.1;  // measure_image_model: fit's split, the first ceil(0.9 n) training images train
+    std::string extra_json{};       // more `"key": value, ` pairs for the JSON line, e.g. the addition's "rnn"
 };
 
-// Runs the protocol on an initialized model and prints its JSON line: whole shuffled epochs at the batch
-// after warm-up steps (none with epoch_repeats = 0), a fixed number of steps at batch 128 and 32 (one fit
-// call per repeat over exactly those batches), batch-1 predict on the test images, and the FMA peak on
+// This process's peak resident set so far (MB, as the drivers' wait4: ru_maxrss KiB · 1024 / 1e6).
+inline double peak_rss_mb() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return double(usage.ru_maxrss) * 1024 / 1e6;
+}
+
+// Runs the protocol on an initialized model and prints its JSON line: whole shuffled epochs of (x, y) at the
+// batch after warm-up steps (none with epoch_repeats = 0), a fixed number of steps at batch 128 and 32 (one fit
+// call per repeat over exactly those batches), batch-1 predict on the rows of predict_x, and the FMA peak on
 // 1 and 2 threads (thread CPU time, so other processes do not lower it).
-template <class M> void measure_image_model(M& model, const ImageProtocol& p, const datasets::mnist::Dataset& data) {
-    const auto train_count = static_cast<std::size_t>(std::ceil(double(data.train.size()) * (1.0 - p.validation_split)));
-    const Matrix x = first_rows(data.train.x, train_count), y = first_rows(data.train.y, train_count);
+template <class M>
+void measure_model(M& model, const ModelProtocol& p, const Matrix& x, const Matrix& y, const Matrix& predict_x) {
     warm_up(model, x, y, p.batch, p.epoch_warmup_steps);
     const std::vector<double> epoch_times = epoch_seconds(model, x, y, p.batch, p.epoch_repeats);
     std::vector<double> step_rates;
     for (std::size_t b : {std::size_t{128}, std::size_t{32}})
         step_rates.push_back(samples_per_second(model, x, y, b, p.step_warmup, p.step_timed, p.step_repeats));
-    const double predict = predict_seconds(model, data.test.x, p.latency_warmup, p.latency_calls, p.latency_repeats);
+    const double predict = predict_seconds(model, predict_x, p.latency_warmup, p.latency_calls, p.latency_repeats);
+    const double rss = peak_rss_mb();
     const double peak1 = measure_fma_peak_gflops(1), peak2 = measure_fma_peak_gflops(2);
 
-    std::printf("{\"model\": \"%s\", \"threads\": %d, ", p.name, max_threads());
+    std::printf("{\"model\": \"%s\", %s\"threads\": %d, ", p.name, p.extra_json.c_str(), max_threads());
     if (!epoch_times.empty()) {
         const double epoch = median(epoch_times);
         std::printf("\"epoch_seconds\": %.4f, \"epoch_gflops\": %.2f, ", epoch,
-                    p.train_flop_per_sample * double(train_count) / epoch * 1e-9);
+                    p.train_flop_per_sample * double(x.shape(0)) / epoch * 1e-9);
         print_json_array("epoch_seconds_all", epoch_times);
         std::printf(", ");
     }
-    std::printf("\"samples_per_s_128\": %.1f, \"samples_per_s_32\": %.1f, \"predict_us\": %.2f, "
+    std::printf("\"samples_per_s_128\": %.1f, \"samples_per_s_32\": %.1f, \"predict_us\": %.2f, \"peak_rss_mb\": %.1f, "
                 "\"fma_peak_1t_gflops\": %.1f, \"fma_peak_2t_gflops\": %.1f, \"isa\": \"%s\"}\n",
-                step_rates[0], step_rates[1], predict * 1e6, peak1, peak2, compiled_isa().c_str());
+                step_rates[0], step_rates[1], predict * 1e6, rss, peak1, peak2, compiled_isa().c_str());
+}
+
+// An image model (the convnet, the ResNet): the first ceil((1 - validation_split) n) training images train (fit's
+// split, as Keras's), the test images are predicted one by one.
+template <class M> void measure_image_model(M& model, const ModelProtocol& p, const datasets::mnist::Dataset& data) {
+    const auto train_count = static_cast<std::size_t>(std::ceil(double(data.train.size()) * (1.0 - p.validation_split)));
+    measure_model(model, p, first_rows(data.train.x, train_count), first_rows(data.train.y, train_count), data.test.x);
 }
 
 }  // namespace ctnn::bench
