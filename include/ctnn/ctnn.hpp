@@ -39,6 +39,7 @@
 #include "ctnn/optimizers/rmsprop.hpp"
 #include "ctnn/optimizers/sgd.hpp"
 
+#include "ctnn/callbacks/backup_and_restore.hpp"
 #include "ctnn/callbacks/callback.hpp"
 #include "ctnn/callbacks/csv_logger.hpp"
 #include "ctnn/callbacks/early_stopping.hpp"

@@ -11,6 +11,7 @@
 #include "ctnn/core/callback_policy.hpp"
 #include "ctnn/core/logs.hpp"
 #include "ctnn/core/model_interface.hpp"
+#include "ctnn/core/training_state.hpp"
 
 namespace ctnn {
 
@@ -34,6 +35,9 @@ public:
     virtual void on_predict_end(const Logs&) {}
     virtual void on_predict_batch_begin(std::size_t, const Logs&) {}
     virtual void on_predict_batch_end(std::size_t, const Logs&) {}
+    // State a backup keeps (callbacks/backup_and_restore.hpp); nothing by default.
+    virtual void save_state(StateWriter&) const {}
+    virtual void load_state(const StateReader&) {}
 
 protected:
     ModelInterface* model = nullptr;
@@ -123,20 +127,61 @@ public:
         each([&](auto& c) { detail::call_on_predict_batch_end(c, b, l); });
     }
 
+    // Each stateful callback's state under "callbacks/<k>/", k its position from the `first`th
+    // callback of the list on (fit's own History and progress bar come first).
+    void save_state(StateWriter& w, std::size_t first) {
+        std::size_t i = 0;
+        each([&](auto& c) {
+            using C = std::remove_cvref_t<decltype(c)>;
+            if constexpr (detail::has_save_state<C>)
+                if (i >= first) {
+                    StateWriter scoped = w.scoped("callbacks/" + std::to_string(i - first));
+                    c.save_state(scoped);
+                }
+            ++i;
+        }, true);
+    }
+    void load_state(const StateReader& r, std::size_t first) {
+        std::size_t i = 0;
+        each([&](auto& c) {
+            using C = std::remove_cvref_t<decltype(c)>;
+            if constexpr (detail::has_load_state<C>)
+                if (i >= first) c.load_state(r.scoped("callbacks/" + std::to_string(i - first)));
+            ++i;
+        }, true);
+    }
+    // The C++ types of the callbacks from the `first`th on, one per line: a backup made with other
+    // callbacks is refused.
+    static std::string type_names(std::size_t first) {
+        std::string names;
+        std::size_t i = 0;
+        ((names += i++ >= first ? detail::type_name<Cs>() + "\n" : std::string()), ...);
+        return names;
+    }
+
     // Whether any callback wants per-batch events: if none does, fit skips building batch logs.
     static constexpr bool wants_train_batch_end =
         ((detail::has_on_train_batch_end<Cs> || detail::has_on_batch_end<Cs>) || ...);
 
 private:
-    template <class F> void each(F&& f) {
-        std::apply([&](auto&... c) { (call_if_on_this_rank(f, c), ...); }, callbacks_);
+    // count_all: a callback that does not run on this rank reaches f as a hookless Skipped, so the
+    // state walk numbers the callbacks the same way on every rank.
+    template <class F> void each(F&& f, bool count_all = false) {
+        std::apply([&](auto&... c) { (call_if_on_this_rank(f, c, count_all), ...); }, callbacks_);
     }
-    template <class F, class C> void call_if_on_this_rank(F& f, C& c) {
+    template <class F, class C> void call_if_on_this_rank(F& f, C& c, bool count_all) {
         if constexpr (callback_ranks<C> == CallbackRanks::first) {
-            if (!first_rank_) return;
+            if (!first_rank_) {
+                if (count_all) {
+                    Skipped none;
+                    f(none);
+                }
+                return;
+            }
         }
         f(c);
     }
+    struct Skipped {};
     std::tuple<Cs&...> callbacks_;
     bool first_rank_ = true;
 };

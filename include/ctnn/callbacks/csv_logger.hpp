@@ -7,12 +7,15 @@
 //     a line break are quoted;
 //   - the file is flushed after every epoch; with append = true the header is written only when
 //     the file is missing or empty.
-// A log file is appended to as training runs, so it is not written atomically.
+// A log file is appended to as training runs, so it is not written atomically. A backup keeps the
+// rows this fit wrote; a restore cuts the file back to what it held when the fit began and writes
+// them again, so a resumed run's log has each epoch once.
 #pragma once
 
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -26,6 +29,7 @@
 #include "ctnn/core/error.hpp"
 #include "ctnn/core/callback_policy.hpp"
 #include "ctnn/core/logs.hpp"
+#include "ctnn/core/training_state.hpp"
 
 namespace ctnn::callbacks {
 
@@ -55,6 +59,47 @@ public:
                                                      (errno ? std::strerror(errno) : "unknown error"));
         keys_.clear();
         keys_ready_ = false;
+        written_.clear();
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(filename_, ec);
+        base_size_ = ec ? 0 : static_cast<std::uint64_t>(size);
+    }
+
+    void save_state(StateWriter& w) const {
+        std::string keys;
+        for (const auto& k : keys_) keys += k + '\n';
+        w.put_text("keys", keys);
+        w.put_bool("keys_ready", keys_ready_);
+        w.put_bool("write_header", write_header_);
+        w.put_int("base_size", std::int64_t(base_size_));
+        w.put_text("written", written_);
+    }
+    void load_state(const StateReader& r) {
+        const std::string keys = r.get_text("keys");
+        keys_.clear();
+        for (std::size_t start = 0, nl; (nl = keys.find('\n', start)) != std::string::npos; start = nl + 1)
+            keys_.push_back(keys.substr(start, nl - start));
+        keys_ready_ = r.get_bool("keys_ready");
+        write_header_ = r.get_bool("write_header");
+        base_size_ = static_cast<std::uint64_t>(r.get_int("base_size"));
+        const std::string written = r.get_text("written");
+        file_.reset();
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(filename_, ec);
+        if (ec || size < base_size_)
+            throw file_error(filename_.string(), "CSVLogger: cannot resume: the log held " + std::to_string(base_size_) +
+                                                     " bytes before this fit and now holds " + (ec ? std::string("none") : std::to_string(size)));
+        std::filesystem::resize_file(filename_, base_size_, ec);
+        if (ec) throw file_error(filename_.string(), "CSVLogger: cannot resume: " + ec.message());
+        errno = 0;
+        file_.reset(std::fopen(filename_.c_str(), "ab"));
+        if (!file_)
+            throw file_error(filename_.string(), std::string("CSVLogger: cannot open for appending: ") +
+                                                     (errno ? std::strerror(errno) : "unknown error"));
+        written_.clear();
+        write(written);
+        if (std::fflush(file_.get()) != 0)
+            throw file_error(filename_.string(), std::string("CSVLogger: cannot write: ") + std::strerror(errno));
     }
 
     void on_epoch_end(std::size_t epoch, const Logs& logs) {
@@ -103,6 +148,7 @@ private:
         return out + '"';
     }
     void write(const std::string& text) {
+        written_ += text;
         if (std::fwrite(text.data(), 1, text.size(), file_.get()) != text.size())
             throw file_error(filename_.string(), std::string("CSVLogger: cannot write: ") + std::strerror(errno));
     }
@@ -113,6 +159,8 @@ private:
     bool write_header_ = true;
     bool keys_ready_ = false;
     std::vector<std::string> keys_;
+    std::uint64_t base_size_ = 0;  // the file's size when this fit began (append mode)
+    std::string written_;          // what this fit wrote
     std::unique_ptr<std::FILE, FileCloser> file_;
 };
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <iostream>
 #include <optional>
 #include <ostream>
@@ -18,6 +19,7 @@
 #include "ctnn/core/logs.hpp"
 #include "ctnn/core/named_array.hpp"
 #include "ctnn/core/model_interface.hpp"
+#include "ctnn/core/training_state.hpp"
 
 namespace ctnn::callbacks {
 
@@ -83,6 +85,33 @@ public:
             if (options_.verbose > 0)
                 *out_ << "Restoring model weights from the end of the best epoch: " << best_epoch_ + 1 << ".\n";
             model().set_weights(*best_weights_);
+        }
+    }
+
+    // What a backup keeps (callbacks/backup_and_restore.hpp), the best weights included.
+    void save_state(StateWriter& w) const {
+        w.put_int("wait", std::int64_t(wait_));
+        w.put_int("stopped_epoch", std::int64_t(stopped_epoch_));
+        w.put_bool("has_best", best_.has_value());
+        w.put_double("best", best_.value_or(0.0));
+        w.put_int("best_epoch", std::int64_t(best_epoch_));
+        w.put_bool("warned", warn_.warned());
+        w.put_bool("has_best_weights", best_weights_.has_value());
+        if (best_weights_)
+            for (const NamedArray& a : *best_weights_) w.put_floats("best_weights/" + a.name, a.shape, a.values);
+    }
+    void load_state(const StateReader& r) {
+        wait_ = r.get_size("wait");
+        stopped_epoch_ = r.get_size("stopped_epoch");
+        best_.reset();
+        if (r.get_bool("has_best")) best_ = r.get_double("best");
+        best_epoch_ = r.get_size("best_epoch");
+        warn_.set_warned(r.get_bool("warned"));
+        best_weights_.reset();
+        if (r.get_bool("has_best_weights")) {
+            std::vector<NamedArray> weights = model().get_weights();
+            for (NamedArray& a : weights) a.values = r.get_floats("best_weights/" + a.name, a.shape);
+            best_weights_ = std::move(weights);
         }
     }
 

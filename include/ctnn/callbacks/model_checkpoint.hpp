@@ -8,14 +8,19 @@
 // The file name is a Python-format-like template: {epoch} (1-based, as Keras), {batch} (1-based,
 // only when saving by batches) and any log key ({val_loss}, {accuracy}); specs d, .Nf and .Ne with
 // an optional 0 flag and width ({epoch:02d}, {val_loss:.4f}, {loss:08.3e}); {{ and }} are braces.
-// What is saved is always model.save_weights(path): an .npz written to a temporary name and renamed
-// into place (Keras writes in place). A ctnn model's architecture is its C++ type, so there is
-// nothing else to save: save_weights_only = false (Keras's default) writes the same weights file.
+// What is saved is model.save_weights(path), or with save_weights_only = false model.save(path): the
+// whole training state (weights, optimizer, random streams, position in fit, History, callbacks'
+// states), which Model::load restores and a fit then continues bit for bit. Either is an .npz
+// written to a temporary name and renamed into place (Keras writes in place). A ctnn model's
+// architecture is its C++ type, so the weights alone are the default (Keras's default is a .keras
+// file with the optimizer); a full state is written once every callback's hook for that epoch or
+// batch has returned.
 // Parent directories of the path are created as needed.
 #pragma once
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -33,6 +38,7 @@
 #include "ctnn/core/callback_policy.hpp"
 #include "ctnn/core/logs.hpp"
 #include "ctnn/core/model_interface.hpp"
+#include "ctnn/core/training_state.hpp"
 
 namespace ctnn::callbacks {
 
@@ -42,14 +48,14 @@ struct SaveFrequency {
 
     SaveFrequency(const char* text) {  // NOLINT: implicit, for `.save_freq = "epoch"`
         if (std::string_view(text) != "epoch")
-            throw std::invalid_argument(std::string("ModelCheckpoint: save_freq must be \"epoch\" or a number of batches > 0; got \"") +
+            throw std::invalid_argument(std::string("ModelCheckpoint, BackupAndRestore: save_freq must be \"epoch\" or a number of batches > 0; got \"") +
                                         text + "\"");
     }
     template <std::integral I>
         requires(!std::same_as<I, bool>)
     SaveFrequency(I n) : batches(static_cast<std::size_t>(n)) {  // NOLINT: implicit, for `.save_freq = 100`
         if (n <= 0)
-            throw std::invalid_argument("ModelCheckpoint: save_freq must be \"epoch\" or a number of batches > 0; got " +
+            throw std::invalid_argument("ModelCheckpoint, BackupAndRestore: save_freq must be \"epoch\" or a number of batches > 0; got " +
                                         std::to_string(n));
     }
     bool per_epoch() const noexcept { return batches == 0; }
@@ -59,7 +65,7 @@ struct ModelCheckpointOptions {
     std::string monitor = "val_loss";
     int verbose = 0;                 // 1: print a line at each save (or non-save with save_best_only)
     bool save_best_only = false;     // save only when `monitor` improves on the best seen
-    bool save_weights_only = false;  // no effect: ctnn always saves the weights (see the file comment)
+    bool save_weights_only = true;   // false: the whole training state (see the file comment)
     std::string mode = "auto";       // "auto", "min" or "max"; used with save_best_only
     SaveFrequency save_freq = "epoch";
     std::optional<double> initial_value_threshold{};  // the "best" to beat at the first save
@@ -227,6 +233,28 @@ public:
         return detail::format_filepath(filepath_, fields);
     }
 
+    // What a backup keeps (callbacks/backup_and_restore.hpp).
+    void save_state(StateWriter& w) const {
+        w.put_double("best", best_);
+        w.put_int("current_epoch", std::int64_t(current_epoch_));
+        w.put_int("batches_since_save", std::int64_t(batches_since_save_));
+        w.put_int("last_batch_seen", std::int64_t(last_batch_seen_));
+        w.put_bool("first_batch", first_batch_);
+        w.put_int("saves", std::int64_t(saves_));
+        w.put_text("last_saved", last_saved_);
+        w.put_bool("warned", warn_.warned());
+    }
+    void load_state(const StateReader& r) {
+        best_ = r.get_double("best");
+        current_epoch_ = r.get_size("current_epoch");
+        batches_since_save_ = r.get_size("batches_since_save");
+        last_batch_seen_ = r.get_size("last_batch_seen");
+        first_batch_ = r.get_bool("first_batch");
+        saves_ = r.get_size("saves");
+        last_saved_ = r.get_text("last_saved");
+        warn_.set_warned(r.get_bool("warned"));
+    }
+
     double best() const noexcept { return best_; }
     std::size_t saves() const noexcept { return saves_; }
     const std::string& last_saved() const noexcept { return last_saved_; }
@@ -280,7 +308,8 @@ private:
             if (ec)
                 throw file_error(target.parent_path().string(), "ModelCheckpoint: cannot create the directory: " + ec.message());
         }
-        model_->save_weights(target);
+        if (options_.save_weights_only) model_->save_weights(target);
+        else model_->save(target);
         ++saves_;
         last_saved_ = path;
     }

@@ -111,6 +111,8 @@ inline std::string keys_comma_joined(const Logs& logs) {
 class WarnOnce {
 public:
     void reset() noexcept { warned_ = false; }
+    bool warned() const noexcept { return warned_; }
+    void set_warned(bool warned) noexcept { warned_ = warned; }
     void operator()(std::ostream& out, const std::string& message) {
         if (warned_) return;
         warned_ = true;

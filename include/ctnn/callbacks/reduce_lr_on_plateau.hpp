@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <iostream>
 #include <ostream>
 #include <stdexcept>
@@ -17,6 +18,7 @@
 #include "ctnn/callbacks/monitor.hpp"
 #include "ctnn/core/logs.hpp"
 #include "ctnn/core/model_interface.hpp"
+#include "ctnn/core/training_state.hpp"
 
 namespace ctnn::callbacks {
 
@@ -75,6 +77,20 @@ public:
                 }
             }
         }
+    }
+
+    // What a backup keeps (callbacks/backup_and_restore.hpp); the learning rate is the model's.
+    void save_state(StateWriter& w) const {
+        w.put_double("best", best_);
+        w.put_int("cooldown_counter", std::int64_t(cooldown_counter_));
+        w.put_int("wait", std::int64_t(wait_));
+        w.put_bool("warned", warn_.warned());
+    }
+    void load_state(const StateReader& r) {
+        best_ = r.get_double("best");
+        cooldown_counter_ = r.get_size("cooldown_counter");
+        wait_ = r.get_size("wait");
+        warn_.set_warned(r.get_bool("warned"));
     }
 
     bool in_cooldown() const noexcept { return cooldown_counter_ > 0; }

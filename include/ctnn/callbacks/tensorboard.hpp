@@ -6,8 +6,12 @@
 // Durability: records are buffered (64 KiB) and handed to the OS at every epoch end, at the end of
 // a stand-alone evaluate and at train end (then the files are closed). A killed process loses at
 // most the records written since the last of these; TensorBoard stops quietly at a cut-off record.
+// Under BackupAndRestore a backup records every event file of log_dir/train and log_dir/validation
+// with its size; a restore cuts them back to those sizes, removes event files made after the
+// backup and continues the backup's files, so every step is logged exactly once.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +26,7 @@
 #include "ctnn/core/callback_policy.hpp"
 #include "ctnn/core/logs.hpp"
 #include "ctnn/core/model_interface.hpp"
+#include "ctnn/core/training_state.hpp"
 #include "ctnn/tensorboard/event_writer.hpp"
 
 namespace ctnn::callbacks {
@@ -164,6 +169,52 @@ public:
         if (!training_) validation.flush();  // a stand-alone evaluate has no epoch end to flush it
     }
 
+    void save_state(StateWriter& w) {
+        if (train_) train_->flush();
+        if (validation_) validation_->flush();
+        w.put_int("global_train_batch", global_train_batch_);
+        w.put_int("epoch_first_batch", epoch_first_batch_);
+        w.put_text("train_file", train_ ? train_->path().string() : std::string());
+        w.put_text("validation_file", validation_ ? validation_->path().string() : std::string());
+        std::string files;
+        std::vector<std::int64_t> sizes;
+        for (const auto& dir : {train_dir(), validation_dir()})
+            for (const auto& file : event_files(dir)) {
+                files += file.string() + '\n';
+                sizes.push_back(static_cast<std::int64_t>(std::filesystem::file_size(file)));
+            }
+        w.put_text("files", files);
+        w.put_ints("sizes", sizes);
+    }
+    void load_state(const StateReader& r) {
+        global_train_batch_ = r.get_int("global_train_batch");
+        epoch_first_batch_ = r.get_int("epoch_first_batch");
+        const std::string train_file = r.get_text("train_file"), validation_file = r.get_text("validation_file");
+        const std::string files = r.get_text("files");
+        const std::vector<std::int64_t> sizes = r.get_ints("sizes");
+        std::vector<std::pair<std::filesystem::path, std::int64_t>> saved;
+        for (std::size_t start = 0, nl; (nl = files.find('\n', start)) != std::string::npos; start = nl + 1) {
+            if (saved.size() >= sizes.size()) r.fail("sizes", "has fewer sizes than 'files' names");
+            saved.emplace_back(files.substr(start, nl - start), sizes[saved.size()]);
+        }
+        // The files this fit opened are new: they go with the ones a killed run made after the backup.
+        train_.reset();
+        validation_.reset();
+        for (const auto& dir : {train_dir(), validation_dir()})
+            for (const auto& file : event_files(dir)) {
+                const bool known = std::any_of(saved.begin(), saved.end(), [&](const auto& s) { return s.first == file; });
+                if (!known) std::filesystem::remove(file);
+            }
+        for (const auto& [file, size] : saved) {
+            if (size < 0) r.fail("sizes", "holds a negative size");
+            if (file.string() == train_file) train_.emplace(tensorboard::EventWriter::resume(file, std::uint64_t(size)));
+            else if (file.string() == validation_file) validation_.emplace(tensorboard::EventWriter::resume(file, std::uint64_t(size)));
+            else std::filesystem::resize_file(file, std::uint64_t(size));
+        }
+        batch_tags_.clear();
+        batch_tags_ready_ = false;
+    }
+
     // Flushes and closes both files (errors are thrown here, not lost); a later fit opens new files.
     void on_train_end() {
         training_ = false;
@@ -204,6 +255,15 @@ private:
         if (model_ == nullptr) return;
         for (const NamedArray& weight : model_->get_weights())
             writer.add_histogram(weight.name + "/histogram", weight.values, step);
+    }
+
+    static std::vector<std::filesystem::path> event_files(const std::filesystem::path& dir) {
+        std::vector<std::filesystem::path> files;
+        std::error_code ec;
+        for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+            if (it->path().filename().string().starts_with("events.out.tfevents.")) files.push_back(it->path());
+        std::sort(files.begin(), files.end());
+        return files;
     }
 
     static float per_second(std::int64_t steps, Clock::time_point since) {

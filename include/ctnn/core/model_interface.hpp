@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,21 @@ public:
     virtual void save_weights(const std::filesystem::path& path) const = 0;
     // Refuses a damaged file, or one made for another network, without touching the weights.
     virtual void load_weights(const std::filesystem::path& path) = 0;
+
+    // The whole training state as one .npz (core/training_state.hpp): weights, optimizer state,
+    // learning rate, random streams and, during fit, the position in it, History and every stateful
+    // callback's state. Called from on_train_begin, on_train_batch_end or on_epoch_end during fit,
+    // the file is written once every callback's hook for that event has returned, so it holds
+    // their updates too.
+    virtual void save(const std::filesystem::path& path) {
+        throw std::logic_error("save(" + path.string() + "): this model cannot save its training state");
+    }
+    // Restores what save wrote, after checking all of it (a damaged file, another network, other
+    // data leave the model as it was). From on_train_begin the current fit continues from the saved
+    // position; outside fit the next fit does.
+    virtual void load(const std::filesystem::path& path) {
+        throw std::logic_error("load(" + path.string() + "): this model cannot load a training state");
+    }
 
 protected:
     ModelInterface() = default;

@@ -27,6 +27,8 @@ public:
     constexpr std::uint64_t below(std::uint64_t n) noexcept { return next_u64() % n; }
     // An independent stream, e.g. one per layer, so adding a layer does not shift the others' draws.
     constexpr Rng split() noexcept { return Rng(next_u64()); }
+    // The whole state: Rng(state()) continues this stream exactly (what a training backup stores).
+    constexpr std::uint64_t state() const noexcept { return state_; }
 
     template <class RandomIt>
     constexpr void shuffle(RandomIt first, RandomIt last) noexcept {

@@ -304,13 +304,14 @@ inline NpyArray decode_npy(std::span<const std::uint8_t> bytes) {
 
 }  // namespace detail
 
-// The complete header numpy 1.24 writes for a C-order float32 array of this shape (format 1.0):
+// The complete header numpy 1.24 writes for a C-order array of this shape and dtype (format 1.0):
 // magic, version, length, dict, 21 - len(str(shape[0])) growth spaces, padding to a multiple of 64, '\n'.
-inline std::vector<std::uint8_t> encode_npy_header(std::span<const std::size_t> shape) {
+// `descr` is a numpy type string such as "<f4" (the default), "<f8", "<i8", "<u8" or "|u1".
+inline std::vector<std::uint8_t> encode_npy_header(std::span<const std::size_t> shape, std::string_view descr = "<f4") {
     if (shape.size() > npy_max_dimensions)
         throw std::invalid_argument("encode_npy_header: " + std::to_string(shape.size()) +
                                     " dimensions, numpy allows at most " + std::to_string(npy_max_dimensions));
-    std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + detail::shape_repr(shape) + ", }";
+    std::string dict = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + detail::shape_repr(shape) + ", }";
     if (!shape.empty()) {
         const std::size_t digits = std::to_string(shape[0]).size();
         dict.append(digits < 21 ? 21 - digits : 0, ' ');
@@ -350,6 +351,41 @@ inline std::vector<std::uint8_t> encode_npy(std::span<const std::size_t> shape, 
     }
     return bytes;
 }
+
+// Any-dtype array as its raw little-endian bytes (C order only), for the training-state files
+// (core/training_state.hpp), whose integer and float64 arrays a float32 reader cannot hold.
+struct NpyRaw {
+    std::string descr;
+    std::vector<std::size_t> shape;
+    std::vector<std::uint8_t> data;
+};
+
+namespace detail {
+// Bytes per element of the dtypes the raw reader accepts; 0 for any other.
+inline std::size_t raw_item_size(std::string_view descr) {
+    if (descr == "<f4") return 4;
+    if (descr == "<f8" || descr == "<i8" || descr == "<u8") return 8;
+    if (descr == "|u1") return 1;
+    return 0;
+}
+inline NpyRaw decode_npy_raw(std::span<const std::uint8_t> bytes) {
+    NpyHeader header = parse_npy_header(bytes);
+    const std::size_t item = raw_item_size(header.descr);
+    if (item == 0)
+        throw npy_error("dtype is '" + printable(header.descr) + "' (" + dtype_name(header.descr) +
+                        "), expected one of '<f4', '<f8', '<i8', '<u8', '|u1'");
+    if (header.fortran_order && header.shape.size() >= 2) throw npy_error("Fortran order is not accepted here");
+    std::size_t count = 0;
+    if (!checked_element_count(header.shape, count) || count > std::numeric_limits<std::size_t>::max() / item)
+        throw npy_error("shape " + shape_repr(header.shape) + " has more elements than fit in memory");
+    const std::size_t data_size = bytes.size() - header.data_offset;
+    if (data_size != count * item)
+        throw npy_error("data is " + std::to_string(data_size) + " bytes, expected " + std::to_string(count * item) +
+                        " for shape " + shape_repr(header.shape) + " of " + dtype_name(header.descr));
+    return {std::move(header.descr), std::move(header.shape),
+            std::vector<std::uint8_t>(bytes.begin() + static_cast<std::ptrdiff_t>(header.data_offset), bytes.end())};
+}
+}  // namespace detail
 
 // Header only; `source` (a path or "archive.npz: array 'x'") begins every error message.
 inline NpyHeader parse_npy_header(std::span<const std::uint8_t> bytes, const std::string& source) {

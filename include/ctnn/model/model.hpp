@@ -17,7 +17,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <numeric>
 #include <span>
 #include <stdexcept>
@@ -37,6 +41,7 @@
 #include "ctnn/core/model_interface.hpp"
 #include "ctnn/core/random.hpp"
 #include "ctnn/core/tensor.hpp"
+#include "ctnn/core/training_state.hpp"
 #include "ctnn/io/npz.hpp"
 #include "ctnn/kernels/gather.hpp"
 #include "ctnn/losses/losses.hpp"
@@ -98,7 +103,7 @@ public:
     Model(Model&& other) noexcept(false)
         : ModelInterface(other), network_(std::move(other.network_)), optimizer_(std::move(other.optimizer_)),
           loss_(std::move(other.loss_)), metrics_(std::move(other.metrics_)), states_(std::move(other.states_)),
-          rng_(other.rng_) {
+          rng_(other.rng_), pending_resume_(std::move(other.pending_resume_)) {
         collect_parameters();
     }
     Model(const Model&) = delete;
@@ -220,12 +225,45 @@ public:
 
         Logs batch_logs{{"batch", 0.0}, {"size", 0.0}};
         Logs epoch_logs;
-        list.train_begin(Logs{});
-        for (std::size_t epoch = options.initial_epoch; epoch < options.epochs && !stop_training; ++epoch) {
-            list.epoch_begin(epoch, Logs{});
-            if (options.shuffle) shuffle_rng.shuffle(order.begin(), order.end());
-            RunningMeans running;
-            for (std::size_t step = 0; step < steps; ++step) {
+        // Where the loop is, what a backup saves and a restore sets (see save_state / resume).
+        FitRun run{.epoch = options.initial_epoch, .step = 0, .epochs = options.epochs, .train_count = train_count,
+                   .validation_count = validation.count, .batch_size = batch_size, .steps = steps,
+                   .shuffle = options.shuffle, .shuffle_start = shuffle_rng, .shuffle_rng = &shuffle_rng,
+                   .dropout_rng = &dropout_rng, .order = &order, .epoch_logs = &epoch_logs, .history = &history,
+                   .communicator = data_parallel.communicator};
+        run.save_callbacks = [&](StateWriter& w) { list.save_state(w, 2); };
+        run.load_callbacks = [&](const StateReader& r) { list.load_state(r, 2); };
+        run.callback_types = decltype(list)::type_names(2);
+        run_ = &run;
+        struct EndRun {
+            Model* model;
+            ~EndRun() {
+                model->run_ = nullptr;
+                model->pending_saves_.clear();
+            }
+        } end_run{this};
+
+        run.saves_allowed = run.in_train_begin = true;
+        list.train_begin(Logs{});  // BackupAndRestore calls load() here
+        run.saves_allowed = run.in_train_begin = false;
+        const bool resumed_mid_epoch_stopped = resume_pending(run) && stop_training && run.step > 0;
+        if (data_parallel.enabled())  // every rank restored the same backup, or none did
+            detail::agree_across_ranks("fit (resuming)", *data_parallel.communicator,
+                                       {{"epoch to resume at", double(run.epoch)}, {"batch to resume at", double(run.step)}});
+        flush_saves(run, run.epoch, run.step);
+        for (; run.epoch < options.epochs && (!stop_training || resumed_mid_epoch_stopped); ++run.epoch, run.step = 0) {
+            const std::size_t epoch = run.epoch;
+            if (run.step == 0) {  // a resumed epoch was begun and shuffled before the backup
+                run.running = RunningMeans{};
+                list.epoch_begin(epoch, Logs{});
+                if (options.shuffle) {
+                    shuffle_rng.shuffle(order.begin(), order.end());
+                    ++run.shuffles;
+                }
+            }
+            const bool skip_batches = resumed_mid_epoch_stopped && epoch == run.first_epoch;
+            for (; run.step < steps && !skip_batches;) {
+                const std::size_t step = run.step;
                 const std::size_t first = step * batch_size;
                 const std::size_t count = std::min(batch_size, train_count - first);
                 batch_logs.set("batch", double(step));
@@ -238,23 +276,30 @@ public:
                     gather(x, y, order.data() + first, count);
                     result = train_step(count, dropout_rng);
                 }
-                running.add(result, count);
-                running.write(batch_logs);
+                run.running.add(result, count);
+                run.running.write(batch_logs);
                 batch_logs.set("raw_loss", result.loss_sum / double(count));
                 for (std::size_t m = 0; m < sizeof...(Metrics); ++m)
                     batch_logs.set(raw_metric_names()[m], result.metric_sums[m] / double(count));
+                run.step = step + 1;
+                run.saves_allowed = true;
                 list.train_batch_end(step, batch_logs);
+                run.saves_allowed = false;
                 if (data_parallel.enabled()) stop_training = detail::rank_zero_says_stop(*data_parallel.communicator, stop_training);
+                flush_saves(run, epoch, step + 1);
                 if (stop_training) break;
             }
             epoch_logs.clear();
-            running.write(epoch_logs);
+            run.running.write(epoch_logs);
             if (validation.count > 0) {
                 const Logs val = run_evaluation(validation, validation_batch, list, data_parallel.communicator);
                 for (const auto& [name, value] : val) epoch_logs.set("val_" + name, value);
             }
+            run.saves_allowed = true;
             list.epoch_end(epoch, epoch_logs);
+            run.saves_allowed = false;
             if (data_parallel.enabled()) stop_training = detail::rank_zero_says_stop(*data_parallel.communicator, stop_training);
+            flush_saves(run, epoch + 1, 0);
         }
         list.train_end(epoch_logs);
         return history;
@@ -334,8 +379,59 @@ public:
     }
     void set_weights(const std::vector<NamedArray>& arrays) override { set_weights_checked(arrays, "set_weights"); }
     void save_weights(const std::filesystem::path& path) const override { io::save_npz(path, get_weights()); }
+    // Also takes the weights out of a training-state file (save / ModelCheckpoint's full state).
     void load_weights(const std::filesystem::path& path) override {
-        set_weights_checked(io::load_npz(path), "load_weights(" + path.string() + ")");
+        const std::vector<std::uint8_t> bytes = io::read_whole_file(path);
+        const std::string where = path.string();
+        std::optional<StateFile> state;
+        try {
+            state = io::parse_state_npz(bytes, where);
+        } catch (const file_error&) {  // not a state file either: parse_npz says what is wrong
+        }
+        if (!state || state->find("meta/format") == nullptr) {
+            set_weights_checked(io::parse_npz(bytes, where), "load_weights(" + where + ")");
+            return;
+        }
+        const ParsedState parsed = parse_state(std::move(*state));
+        for (std::size_t i = 0; i < parameters_.size(); ++i)
+            std::copy(parsed.weights[i].begin(), parsed.weights[i].end(), parameters_[i]->value.begin());
+    }
+
+    // Keras's model.save / load_model for a model whose architecture is its type: the training
+    // state as one .npz (see ModelInterface and core/training_state.hpp for what it holds).
+    void save(const std::filesystem::path& path) override {
+        if (run_ == nullptr) {
+            io::save_state_npz(path, state_arrays(nullptr, 0, 0));
+            return;
+        }
+        if (!run_->saves_allowed)
+            throw std::logic_error("save(" + path.string() + "): during fit a training state can be saved from "
+                                   "on_train_begin, on_train_batch_end or on_epoch_end, between two batches");
+        pending_saves_.push_back(path);
+    }
+    void load(const std::filesystem::path& path) override {
+        if (run_ != nullptr && !run_->in_train_begin)
+            throw std::logic_error("load(" + path.string() + "): during fit a training state can be loaded from "
+                                   "on_train_begin only");
+        ParsedState state = parse_state(io::load_state_npz(path));
+        if (run_ != nullptr && state.active) check_fit(state, *run_);  // before anything changes
+        for (std::size_t i = 0; i < parameters_.size(); ++i)
+            std::copy(state.weights[i].begin(), state.weights[i].end(), parameters_[i]->value.begin());
+        std::size_t s = 0;
+        for (std::size_t i = 0; i < parameters_.size(); ++i) {
+            if (!parameters_[i]->trainable()) continue;
+            std::size_t b = 0;
+            visit_optimizer_state(states_[s], [&](std::string_view, Buffer& buffer) {
+                buffer.assign(state.optimizer[s][b].begin(), state.optimizer[s][b].end());
+                ++b;
+            });
+            ++s;
+        }
+        optimizer_.iterations = state.iterations;
+        optimizer_.learning_rate = state.learning_rate;
+        rng_ = Rng(state.model_rng);
+        if (state.active) pending_resume_ = std::move(state);
+        else pending_resume_.reset();
     }
 
 private:
@@ -368,6 +464,242 @@ private:
         std::array<double, metric_count> metric_sums{};
         std::size_t seen = 0;
     };
+    // Where fit is and what it holds beyond the model: what a backup saves besides the weights and
+    // the optimizer, and what a restore sets.
+    struct FitRun {
+        std::size_t epoch = 0, step = 0;  // the next batch to run; step 0: epoch not begun (nor shuffled)
+        std::size_t epochs = 0, train_count = 0, validation_count = 0, batch_size = 0, steps = 0;
+        bool shuffle = true;
+        // The shuffle stream as the fit began: `shuffles` shuffles of 0..n-1 from it rebuild the
+        // current order, so a backup stores two counters instead of the whole permutation.
+        Rng shuffle_start;
+        Rng* shuffle_rng = nullptr;
+        Rng* dropout_rng = nullptr;
+        std::vector<std::size_t>* order = nullptr;
+        Logs* epoch_logs = nullptr;
+        History* history = nullptr;
+        Communicator* communicator = nullptr;
+        std::uint64_t shuffles = 0;
+        RunningMeans running{};
+        std::size_t first_epoch = 0;  // where a resumed fit began
+        bool saves_allowed = false;
+        bool in_train_begin = false;
+        std::function<void(StateWriter&)> save_callbacks{};
+        std::function<void(const StateReader&)> load_callbacks{};
+        std::string callback_types{};
+    };
+    // A state file, checked against this model and decoded.
+    struct ParsedState {
+        StateFile file;
+        std::vector<std::vector<float>> weights;                 // per parameter
+        std::vector<std::vector<std::vector<float>>> optimizer;  // per trainable parameter, per buffer
+        std::int64_t iterations = 0;
+        float learning_rate = 0;
+        std::uint64_t model_rng = 0;
+        bool active = false;  // saved during fit: the rest is valid
+        std::size_t epoch = 0, step = 0, epochs = 0, samples = 0, validation_samples = 0, batch_size = 0;
+        bool shuffle = true, stop_training = false;
+        std::uint64_t shuffle_start = 0, shuffle_rng = 0, dropout_rng = 0, shuffles = 0;
+        RunningMeans running{};
+        Logs epoch_logs;
+        std::vector<std::size_t> history_epoch;
+        std::map<std::string, std::vector<double>> history;
+        std::string callback_types;
+        std::vector<std::size_t> order;  // rebuilt by check_fit
+    };
+
+    template <class F>
+    static void visit_optimizer_state(typename Opt::State& state, F&& f) {
+        if constexpr (requires { Opt::visit_state(state, f); }) {
+            Opt::visit_state(state, f);
+        } else {
+            throw std::logic_error(std::string("training state: optimizer '") + std::string(Opt::name) +
+                                   "' does not name its state buffers (static visit_state(State&, F), as "
+                                   "optimizers::Adam has)");
+        }
+    }
+
+    std::vector<StateArray> state_arrays(const FitRun* run, std::size_t epoch, std::size_t step) {
+        std::vector<StateArray> arrays;
+        StateWriter w(arrays);
+        w.put_text("meta/format", training_state_format);
+        w.put_text("meta/network", detail::type_name<Net>());
+        w.put_text("meta/optimizer", Opt::name);
+        w.put_text("meta/loss", LossT::name);
+        w.put_text("meta/metrics", joined_metric_names());
+        for (std::size_t i = 0; i < parameters_.size(); ++i)
+            w.put_floats(parameter_names_[i], shape_of(*parameters_[i]), parameters_[i]->value);
+        std::size_t s = 0;
+        for (std::size_t i = 0; i < parameters_.size(); ++i) {
+            if (!parameters_[i]->trainable()) continue;
+            visit_optimizer_state(states_[s++], [&](std::string_view name, const Buffer& buffer) {
+                w.put_floats("optimizer/" + parameter_names_[i] + "/" + std::string(name), {buffer.size()}, buffer);
+            });
+        }
+        w.put_int("optimizer/iterations", optimizer_.iterations);
+        const float lr = optimizer_.learning_rate;
+        w.put_floats("optimizer/learning_rate", {}, std::span<const float>(&lr, 1));
+        w.put_uint64("rng/model", rng_.state());
+        w.put_bool("fit/active", run != nullptr);
+        if (run == nullptr) return arrays;
+        w.put_int("fit/epoch", std::int64_t(epoch));
+        w.put_int("fit/step", std::int64_t(step));
+        w.put_int("fit/epochs", std::int64_t(run->epochs));
+        w.put_int("fit/samples", std::int64_t(run->train_count));
+        w.put_int("fit/validation_samples", std::int64_t(run->validation_count));
+        w.put_int("fit/batch_size", std::int64_t(run->batch_size));
+        w.put_bool("fit/shuffle", run->shuffle);
+        w.put_bool("fit/stop_training", stop_training);
+        w.put_uint64("rng/shuffle_start", run->shuffle_start.state());
+        w.put_uint64("rng/shuffle", run->shuffle_rng->state());
+        w.put_uint64("rng/dropout", run->dropout_rng->state());
+        w.put_int("fit/shuffles", std::int64_t(run->shuffles));
+        w.put_double("fit/running/loss_sum", run->running.loss_sum);
+        w.put_doubles("fit/running/metric_sums", run->running.metric_sums);
+        w.put_int("fit/running/seen", std::int64_t(run->running.seen));
+        w.put_named_doubles("fit/epoch_logs", *run->epoch_logs);
+        std::vector<std::int64_t> epochs(run->history->epoch.begin(), run->history->epoch.end());
+        w.put_ints("history/epoch", epochs);
+        for (const auto& [key, values] : run->history->history) w.put_doubles("history/" + key, values);
+        w.put_text("meta/callbacks", run->callback_types);
+        run->save_callbacks(w);
+        return arrays;
+    }
+
+    static std::string joined_metric_names() {
+        std::string names;
+        for (const auto& n : metrics_names()) names += n + "\n";
+        return names;
+    }
+
+    // Decodes a state file, refusing (ctnn::file_error naming the file and what differs) one that
+    // is damaged or was saved from another network, optimizer, loss or metrics.
+    ParsedState parse_state(StateFile file) const {
+        ParsedState st;
+        st.file = std::move(file);
+        const StateReader r(st.file);
+        const auto refuse = [&](const std::string& what) { throw file_error(st.file.source, what); };
+        if (!r.contains("meta/format"))
+            refuse("is not a training state (no array 'meta/format'); a weights file loads with load_weights");
+        if (const std::string format = r.get_text("meta/format"); format != training_state_format)
+            refuse("is a training state of format '" + format + "'; this build reads '" + std::string(training_state_format) + "'");
+        const auto same = [&](const char* key, const std::string& expected, const char* what) {
+            const std::string found = r.get_text(key);
+            if (found != expected)
+                refuse(std::string("was saved from another ") + what + ": '" + found + "'; this model's is '" + expected + "'");
+        };
+        same("meta/network", detail::type_name<Net>(), "network");
+        same("meta/optimizer", std::string(Opt::name), "optimizer");
+        same("meta/loss", std::string(LossT::name), "loss");
+        same("meta/metrics", joined_metric_names(), "list of metrics");
+        for (std::size_t i = 0; i < parameters_.size(); ++i)
+            st.weights.push_back(r.get_floats(parameter_names_[i], shape_of(*parameters_[i])));
+        std::size_t s = 0;
+        for (std::size_t i = 0; i < parameters_.size(); ++i) {
+            if (!parameters_[i]->trainable()) continue;
+            st.optimizer.emplace_back();
+            visit_optimizer_state(const_cast<typename Opt::State&>(states_[s++]), [&](std::string_view name, const Buffer& buffer) {
+                st.optimizer.back().push_back(
+                    r.get_floats("optimizer/" + parameter_names_[i] + "/" + std::string(name), {buffer.size()}));
+            });
+        }
+        st.iterations = r.get_int("optimizer/iterations");
+        st.learning_rate = r.get_floats("optimizer/learning_rate", {})[0];
+        st.model_rng = r.get_uint64("rng/model");
+        st.active = r.get_bool("fit/active");
+        if (!st.active) return st;
+        st.epoch = r.get_size("fit/epoch");
+        st.step = r.get_size("fit/step");
+        st.epochs = r.get_size("fit/epochs");
+        st.samples = r.get_size("fit/samples");
+        st.validation_samples = r.get_size("fit/validation_samples");
+        st.batch_size = r.get_size("fit/batch_size");
+        st.shuffle = r.get_bool("fit/shuffle");
+        st.stop_training = r.get_bool("fit/stop_training");
+        st.shuffle_start = r.get_uint64("rng/shuffle_start");
+        st.shuffle_rng = r.get_uint64("rng/shuffle");
+        st.dropout_rng = r.get_uint64("rng/dropout");
+        st.shuffles = r.get_size("fit/shuffles");
+        st.running.loss_sum = r.get_double("fit/running/loss_sum");
+        const std::vector<double> sums = r.get_doubles("fit/running/metric_sums");
+        if (sums.size() != metric_count) r.fail("fit/running/metric_sums", "has " + std::to_string(sums.size()) + " values, expected one per metric");
+        for (std::size_t m = 0; m < metric_count; ++m) st.running.metric_sums[m] = sums[m];
+        st.running.seen = r.get_size("fit/running/seen");
+        st.epoch_logs = r.get_named_doubles<Logs>("fit/epoch_logs");
+        for (std::int64_t e : r.get_ints("history/epoch")) {
+            if (e < 0) r.fail("history/epoch", "holds a negative epoch");
+            st.history_epoch.push_back(std::size_t(e));
+        }
+        for (const StateArray& a : st.file.arrays) {
+            if (!a.name.starts_with("history/") || a.name == "history/epoch") continue;
+            std::vector<double> values = r.get_doubles(a.name);
+            if (values.size() != st.history_epoch.size())
+                r.fail(a.name, "has " + std::to_string(values.size()) + " values for " + std::to_string(st.history_epoch.size()) + " epochs");
+            st.history[a.name.substr(8)] = std::move(values);
+        }
+        st.callback_types = r.get_text("meta/callbacks");
+        return st;
+    }
+
+    // Refuses a state saved by a fit on other data or with other callbacks; rebuilds the order.
+    static void check_fit(ParsedState& st, const FitRun& run) {
+        const auto refuse = [&](const std::string& what) { throw file_error(st.file.source, what); };
+        const auto same = [&](const char* what, std::size_t saved, std::size_t now) {
+            if (saved != now)
+                refuse(std::string("was saved by a fit with ") + std::to_string(saved) + " " + what + "; this fit has " +
+                       std::to_string(now));
+        };
+        same("training samples", st.samples, run.train_count);
+        same("validation samples", st.validation_samples, run.validation_count);
+        same("as batch_size", st.batch_size, run.batch_size);
+        if (st.shuffle != run.shuffle)
+            refuse(std::string("was saved by a fit with shuffle = ") + (st.shuffle ? "true" : "false") + "; this fit has " +
+                   (run.shuffle ? "true" : "false"));
+        if (st.callback_types != run.callback_types)
+            refuse("was saved by a fit with other callbacks:\n" + st.callback_types + "this fit has:\n" + run.callback_types);
+        if (st.step > run.steps || (st.step > 0 && st.epoch >= st.epochs))
+            refuse("holds batch " + std::to_string(st.step) + " of epoch " + std::to_string(st.epoch) + ", past the " +
+                   std::to_string(run.steps) + " batches of an epoch");
+        if (st.shuffles > st.epoch + 1 || (st.shuffles > 0 && !st.shuffle))
+            refuse("holds " + std::to_string(st.shuffles) + " shuffles at epoch " + std::to_string(st.epoch) + "; damaged");
+        st.order.resize(run.train_count);
+        std::iota(st.order.begin(), st.order.end(), std::size_t{0});
+        Rng replay(st.shuffle_start);
+        for (std::uint64_t k = 0; k < st.shuffles; ++k) replay.shuffle(st.order.begin(), st.order.end());
+        if (replay.state() != st.shuffle_rng)
+            refuse("rng/shuffle does not follow from rng/shuffle_start after fit/shuffles shuffles; damaged");
+    }
+
+    // After every on_train_begin hook: continue from a state load() took (there or before fit).
+    bool resume_pending(FitRun& run) {
+        if (!pending_resume_) return false;
+        ParsedState st = std::move(*pending_resume_);
+        pending_resume_.reset();
+        check_fit(st, run);
+        *run.order = std::move(st.order);
+        run.shuffle_start = Rng(st.shuffle_start);
+        *run.shuffle_rng = Rng(st.shuffle_rng);
+        *run.dropout_rng = Rng(st.dropout_rng);
+        run.shuffles = st.shuffles;
+        run.epoch = run.first_epoch = st.epoch;
+        run.step = st.step;
+        run.running = st.running;
+        *run.epoch_logs = std::move(st.epoch_logs);
+        run.history->epoch = std::move(st.history_epoch);
+        run.history->history = std::move(st.history);
+        stop_training = st.stop_training;
+        run.load_callbacks(StateReader(st.file));
+        return true;
+    }
+
+    void flush_saves(FitRun& run, std::size_t epoch, std::size_t step) {
+        if (pending_saves_.empty()) return;
+        const std::vector<StateArray> arrays = state_arrays(&run, epoch, step);
+        const std::vector<std::filesystem::path> paths = std::move(pending_saves_);
+        pending_saves_.clear();
+        for (const auto& path : paths) io::save_state_npz(path, arrays);
+    }
+
     struct ValidationSet {
         const float* x = nullptr;       // (count, In)
         const target_type* t = nullptr;  // (count, Out) or (count,)
@@ -667,6 +999,9 @@ private:
     Buffer x_batch_;                                // (B, In)
     std::vector<target_type> t_batch_;              // (B, Out) or (B,)
     Rng rng_{0};
+    FitRun* run_ = nullptr;                          // the fit in progress, for save/load from its callbacks
+    std::vector<std::filesystem::path> pending_saves_;  // save() calls of the current hook, written after it
+    std::optional<ParsedState> pending_resume_;     // load()ed, for the fit in progress or the next one
 };
 
 // Keras's model.compile: the network type, then an optimizer, a loss and any metrics, by value.

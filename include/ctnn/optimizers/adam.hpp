@@ -24,6 +24,13 @@ struct Adam {
     State make_state(const Parameter& p) const { return {Buffer(p.size(), 0.0f), Buffer(p.size(), 0.0f)}; }
 
     // Once per training step, before the per-parameter updates.
+    // Each buffer of a parameter's state by name, for training-state files ("optimizer/<weight>/<name>").
+    template <class F>
+    static void visit_state(State& s, F&& f) {
+        f("m", s.m);
+        f("v", s.v);
+    }
+
     void begin_step() {
         ++iterations;
         const double t = static_cast<double>(iterations);

@@ -21,6 +21,12 @@ struct RMSprop {
     };
     State make_state(const Parameter& p) const { return {Buffer(p.size(), 0.0f)}; }
 
+    // Each buffer of a parameter's state by name, for training-state files ("optimizer/<weight>/<name>").
+    template <class F>
+    static void visit_state(State& s, F&& f) {
+        f("mean_square", s.mean_square);
+    }
+
     void begin_step() { ++iterations; }
     void update(Parameter& p, State& s) const {
         kernels::rmsprop_update(p.size(), p.value.data(), p.gradient.data(), s.mean_square.data(), learning_rate, rho,

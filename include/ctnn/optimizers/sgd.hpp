@@ -21,6 +21,12 @@ struct SGD {
     };
     State make_state(const Parameter& p) const { return {momentum != 0.0f ? Buffer(p.size(), 0.0f) : Buffer{}}; }
 
+    // Each buffer of a parameter's state by name, for training-state files ("optimizer/<weight>/<name>").
+    template <class F>
+    static void visit_state(State& s, F&& f) {
+        f("velocity", s.velocity);
+    }
+
     void begin_step() { ++iterations; }
     void update(Parameter& p, State& s) const {
         if (momentum != 0.0f && s.velocity.size() != p.size()) s.velocity.assign(p.size(), 0.0f);  // momentum set after compile

@@ -292,9 +292,29 @@ public:
     EventWriter& operator=(EventWriter&&) noexcept = default;
 
     const std::filesystem::path& path() const noexcept { return writer_.path(); }
+    // Bytes handed to the OS so far, the file's size after flush().
+    std::uint64_t bytes_written() const noexcept { return writer_.bytes_committed(); }
+
+    // Continues an existing event file cut back to `size` bytes: a resumed training drops what was
+    // logged after its backup, so no step appears twice. Throws ctnn::file_error if the file is
+    // missing or shorter than `size`.
+    static EventWriter resume(const std::filesystem::path& path, std::uint64_t size) {
+        std::error_code ec;
+        const auto found = std::filesystem::file_size(path, ec);
+        if (ec || found < size)
+            throw file_error(path.string(), "cannot resume the event file: it held " + std::to_string(size) +
+                                                " bytes at the backup and now " + (ec ? std::string("is missing") : "holds " + std::to_string(found)));
+        std::filesystem::resize_file(path, size, ec);
+        if (ec) throw file_error(path.string(), "cannot resume the event file: " + ec.message());
+        return EventWriter(path.parent_path(), io::TFRecordWriter(path, io::TFRecordOpenMode::append));
+    }
     const std::filesystem::path& log_dir() const noexcept { return log_dir_; }
 
 private:
+    EventWriter(std::filesystem::path log_dir, io::TFRecordWriter writer) : log_dir_(std::move(log_dir)), writer_(std::move(writer)) {
+        counts_.reserve(64);
+        record_.reserve(512);
+    }
     static io::TFRecordWriter open_file(const std::filesystem::path& log_dir, std::string_view suffix) {
         if (log_dir.empty()) throw std::invalid_argument("EventWriter(log_dir): log_dir must not be empty");
         std::error_code error;
