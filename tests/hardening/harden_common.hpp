@@ -52,6 +52,22 @@ inline FitOptions killed_fit_options(std::size_t epochs) {
     return {.epochs = epochs, .batch_size = killed_batch, .verbose = 0, .seed = killed_seed};
 }
 
+// The resumed runs (issue 23): Dropout and Adam, a quarter of the samples for validation (24
+// batches of 16 per epoch), backups every 5 batches.
+struct ResumeNet : Sequential<Dense<64, 128, Relu>, Dropout<0.2>, Dense<128, 10, Softmax>> {};
+inline constexpr std::size_t resume_epochs = 3;
+inline constexpr std::size_t resume_backup_batches = 5;
+
+inline auto make_resume_model() {
+    auto model = compile<ResumeNet>(optimizers::Adam{.learning_rate = 0.005f}, losses::CategoricalCrossentropy{},
+                                    metrics::Accuracy{});
+    model.initialize(killed_seed);
+    return model;
+}
+inline FitOptions resume_fit_options() {
+    return {.epochs = resume_epochs, .batch_size = killed_batch, .validation_split = 0.25, .verbose = 0, .seed = killed_seed};
+}
+
 // The checkpoint names ModelCheckpoint writes: ckpt-01.npz for the first epoch.
 inline constexpr const char* checkpoint_pattern = "ckpt-{epoch:02d}.npz";
 

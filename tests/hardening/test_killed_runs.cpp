@@ -18,6 +18,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -61,25 +63,32 @@ struct Child {
     bool eof = false;
 };
 
-// stop_before_saves: the child stops itself (SIGSTOP) after each "saving epoch N" line.
-Child spawn(const fs::path& log_dir, const fs::path& checkpoint_dir, bool stop_before_saves = false) {
+// train_until_killed with these arguments.
+Child spawn_with(const std::vector<std::string>& args) {
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
-    const std::string exe = helper_path(), logs = log_dir.string(), ckpts = checkpoint_dir.string(),
-                      count = std::to_string(epochs);
+    const std::string exe = helper_path();
+    std::vector<const char*> argv{exe.c_str()};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
         ::dup2(fds[1], STDOUT_FILENO);
         ::close(fds[0]);
         ::close(fds[1]);
-        const char* argv[] = {exe.c_str(), logs.c_str(), ckpts.c_str(), count.c_str(),
-                              stop_before_saves ? "stop-before-saves" : nullptr, nullptr};
-        ::execv(exe.c_str(), const_cast<char* const*>(argv));
+        ::execv(exe.c_str(), const_cast<char* const*>(argv.data()));
         ::_exit(127);
     }
     ::close(fds[1]);
     return Child{pid, fds[0], {}, {}, false};
+}
+
+// stop_before_saves: the child stops itself (SIGSTOP) after each "saving epoch N" line.
+Child spawn(const fs::path& log_dir, const fs::path& checkpoint_dir, bool stop_before_saves = false) {
+    std::vector<std::string> args{log_dir.string(), checkpoint_dir.string(), std::to_string(epochs)};
+    if (stop_before_saves) args.push_back("stop-before-saves");
+    return spawn_with(args);
 }
 
 // Reads lines until `until(line)` holds, the deadline passes or the child closes its stdout.
@@ -371,6 +380,96 @@ TEST_CASE("KilledRun.leaves_parseable_logs_and_exact_checkpoints") {
     // timing; the others usually are. Those aimed at epochs 2 and 3 leave earlier checkpoints.
     CHECK(inside_save >= 2);
     CHECK(checkpoints_checked >= 1);
+}
+
+namespace {
+
+std::string file_bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+// Every point under dir (all files, in name order), described without wall times. File-version
+// records are not points: a run killed before its first backup was in place leaves a file holding
+// only that record (nothing else happens before that backup), and the restarted run starts anew.
+std::vector<std::string> all_events(const fs::path& dir) {
+    std::vector<std::string> described;
+    for (const fs::path& f : files_in(dir)) {
+        const tensorboard::EventFile file = tensorboard::read_event_file(f);
+        CHECK(file.status == io::TFRecordStatus::clean_end);
+        for (const auto& e : file.events)
+            if (!e.values.empty()) described.push_back(describe(e));
+    }
+    return described;
+}
+struct Finished {
+    std::string weights, csv;
+    std::vector<std::string> train_events, validation_events, history;
+};
+// Runs `train_until_killed resume dir` to the end; false if it did not finish cleanly.
+bool resume_to_end(const fs::path& dir, Finished& out) {
+    Child child = spawn_with({"resume", dir.string()});
+    const int status = finish(child, false);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !progress_of(child.lines).done) return false;
+    out.weights = file_bytes(dir / "final.npz");
+    out.csv = file_bytes(dir / "log.csv");
+    out.train_events = all_events(dir / "tb" / "train");
+    out.validation_events = all_events(dir / "tb" / "validation");
+    for (const auto& line : child.lines)
+        if (line.starts_with("history ")) out.history.push_back(line);
+    return true;
+}
+
+}  // namespace
+
+// Issue 23: a run with BackupAndRestore, SIGKILLed at many moments and started again with the same
+// command, ends with the uninterrupted run's bytes: final weights, History, CSV log and every
+// TensorBoard point once. The child stops itself at each announced point (a batch end, inside a
+// backup's write before its rename, just before a checkpoint's write, inside validation) and is
+// killed there, so no kill depends on timing.
+TEST_CASE("KilledRun.resumes_bit_for_bit_with_BackupAndRestore") {
+    REQUIRE_MESSAGE(!helper_path().empty(), "CTNN_TRAIN_UNTIL_KILLED must name the train_until_killed program");
+    hardening::ScratchDir scratch("resumed");
+    Finished reference;
+    REQUIRE(resume_to_end(scratch / "reference", reference));
+    REQUIRE(!reference.weights.empty());
+    REQUIRE(reference.history.size() >= 4);  // loss, accuracy, val_loss, val_accuracy
+    REQUIRE(reference.train_events.size() > 2 * 72);  // two batch points per batch, and the epochs'
+    REQUIRE(!reference.validation_events.empty());
+    CHECK(!fs::exists(scratch / "reference" / "backup" / "backup.npz"));
+
+    // Each entry: the kill points of successive runs, then one run to the end.
+    const std::vector<std::vector<std::string>> scenarios = {
+        {"batch:0:2"}, {"batch:1:11"}, {"batch:2:23"},          // between batches, the last one included
+        {"backup:1"}, {"backup:6"}, {"backup:14"},               // inside a backup's write (1: the first, at train begin)
+        {"checkpoint:0"}, {"checkpoint:2"},                      // before a checkpoint's write (after the epoch's logs)
+        {"validation:1"},                                        // inside validation
+        {"batch:0:7", "validation:1", "backup:3"},               // killed three times
+    };
+    int temporaries = 0;
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+        const fs::path dir = scratch / ("run-" + std::to_string(i));
+        for (const std::string& point : scenarios[i]) {
+            CAPTURE(point);
+            Child child = spawn_with({"resume", dir.string(), point});
+            REQUIRE(wait_until_stopped(child));
+            const int status = finish(child, true);
+            REQUIRE(WIFSIGNALED(status));
+            CHECK(WTERMSIG(status) == SIGKILL);
+            for (const fs::path& f : files_in(dir / "backup")) temporaries += io::is_temporary_file(f) ? 1 : 0;
+        }
+        CAPTURE(i);
+        Finished resumed;
+        REQUIRE(resume_to_end(dir, resumed));
+        CHECK(resumed.weights == reference.weights);
+        CHECK(resumed.history == reference.history);
+        CHECK(resumed.csv == reference.csv);
+        CHECK(resumed.train_events == reference.train_events);
+        CHECK(resumed.validation_events == reference.validation_events);
+        CHECK(!fs::exists(dir / "backup" / "backup.npz"));
+        CHECK(files_in(dir / "backup").empty());  // no temporaries left behind either
+    }
+    // The kills inside a backup's write left their temporary files for the next run to remove.
+    CHECK(temporaries >= 3);
 }
 
 }  // namespace hardening_test_killed_runs
