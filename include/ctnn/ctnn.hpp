@@ -58,6 +58,7 @@
 #include "ctnn/datasets/mnist.hpp"
 #include "ctnn/io/idx.hpp"
 #include "ctnn/io/npz.hpp"
+#include "ctnn/io/onnx.hpp"
 #include "ctnn/tensorboard/event_writer.hpp"
 
 #include "ctnn/core/cpu.hpp"  // last: xsimd comes in first through the kernels' headers

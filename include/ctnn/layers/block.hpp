@@ -135,6 +135,7 @@ public:
     static constexpr std::string_view type_name = "Sequential";
 
     template <std::size_t I> layer_type<I>& layer() noexcept { return std::get<I>(layers_); }
+    template <std::size_t I> const layer_type<I>& layer() const noexcept { return std::get<I>(layers_); }
 
     // Each layer draws from its own stream, as in Sequential.
     void initialize(Rng& rng) {
@@ -287,6 +288,7 @@ public:
     static constexpr std::string_view type_name = Block::type_name;
 
     template <std::size_t I> branch_type<I>& branch() noexcept { return std::get<I>(branches_); }
+    template <std::size_t I> const branch_type<I>& branch() const noexcept { return std::get<I>(branches_); }
 
     void initialize(Rng& rng) {
         std::apply([&](auto&... branch) { (initialize_from(branch, rng.split()), ...); }, branches_);
