@@ -8,6 +8,7 @@ packages=(
   libxtensor-dev libxsimd-dev zlib1g-dev            # the library's own dependencies
   doctest-dev libbenchmark-dev                      # tests, benchmarks
   python3 python3-numpy python3-protobuf protobuf-compiler  # independent decoders used by tests
+  python3-onnx                                      # onnx 1.12's checker judges ctnn's ONNX export (tests/onnx)
   clang-14 libclang-rt-14-dev                       # libFuzzer targets
   clang-19 libomp-19-dev                            # the ISA matrix's second compiler (tools/isa-matrix.sh)
   qemu-user                                         # runs an AVX-512 build on an emulated CPU without it (tests/cpu)
@@ -17,6 +18,9 @@ packages=(
   # mpirun needs ssh even for local ranks: openssh-client comes as a Depends of openmpi-bin.
   openmpi-bin libopenmpi-dev
 )
+# Node runs ONNX Runtime for tests/onnx. A Node.js that is already installed (NodeSource's bundles npm)
+# is kept: Debian's npm package would conflict with it.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 # PyTorch links the reference BLAS unless OpenBLAS is installed: the comparison needs both.
 if [[ "${1:-}" == "--with-torch" ]]; then packages+=(python3-torch libopenblas0-pthread); fi
 missing=()
@@ -28,3 +32,13 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 echo "install-deps: all ${#packages[@]} packages present"
+
+# ONNX Runtime 1.30 (CPU library bundled) for tests/onnx, from the npm registry into a fixed prefix
+# outside the repository. --ignore-scripts: its install script would otherwise fetch GPU parts.
+ort_prefix=${CTNN_ORT_DIR:-/opt/ctnn-ort}
+ort_version=1.30.0
+if [[ "$(node -p "require('$ort_prefix/node_modules/onnxruntime-node/package.json').version" 2>/dev/null)" != "$ort_version" ]]; then
+  mkdir -p "$ort_prefix"
+  npm install --prefix "$ort_prefix" --ignore-scripts --no-audit --no-fund "onnxruntime-node@$ort_version"
+fi
+echo "install-deps: onnxruntime-node $ort_version in $ort_prefix"
