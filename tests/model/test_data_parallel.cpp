@@ -10,7 +10,10 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ctnn/ctnn.hpp>
@@ -338,6 +341,61 @@ TEST_CASE("data-parallel fit refuses a bad shard count, and ranks given differen
             CHECK_THROWS_WITH_AS(std::rethrow_exception(e), doctest::Contains("fit: the ranks were given different data sizes or options: training samples is"),
                                  std::invalid_argument);
         }
+    }
+}
+
+}  // namespace model_test_data_parallel
+
+namespace model_test_data_parallel {
+
+// Issue 23: rank 0 writes the backup, every rank restores it, and the backup does not depend on the
+// rank count: 2 ranks interrupted mid-epoch, resumed at 2 and at 1 rank, end with the bits of an
+// uninterrupted 2-rank run.
+TEST_CASE("data-parallel fit with BackupAndRestore: 2 ranks interrupted, resumed at 2 and at 1 rank, give the uninterrupted bits") {
+    const Data data = make_data(230, 5);
+    testing::TempDir tmp("dp_backup");
+    struct Crash : std::runtime_error {
+        using std::runtime_error::runtime_error;
+    };
+    struct CrashAt {  // on every rank at the same batch, as a job killed there
+        std::size_t epoch, batch, current = 0;
+        void on_epoch_begin(std::size_t e) { current = e; }
+        void on_train_batch_end(std::size_t b) {
+            if (current == epoch && b == batch) throw Crash("crash");
+        }
+    };
+    // One job of `ranks` ranks with the backup in `dir`; crash: where it dies, if it does.
+    const auto job = [&](int ranks, const std::filesystem::path& dir, std::optional<CrashAt> crash) {
+        ThreadWorld world(ranks);
+        std::vector<Outcome> outcomes(static_cast<std::size_t>(ranks));
+        const auto errors = world.run([&](ThreadCommunicator& comm) {
+            auto model = compile<DropoutNet>(optimizers::Adam{.learning_rate = 0.01f}, losses::CategoricalCrossentropy{},
+                                             metrics::Accuracy{});
+            model.initialize(100 + static_cast<std::uint64_t>(comm.rank()));
+            callbacks::BackupAndRestore backup{{.backup_dir = dir, .save_freq = 2}};
+            const FitOptions options{.epochs = 3, .batch_size = 50, .validation_split = 0.2, .verbose = 0, .seed = 9,
+                                     .data_parallel = {.communicator = &comm, .shards = 8}};
+            const History h = crash ? model.fit(data.x, data.y, options, backup, CrashAt{*crash})
+                                    : model.fit(data.x, data.y, options, backup, CrashAt{99, 99});
+            outcomes[static_cast<std::size_t>(comm.rank())] = {model.get_weights(), h.history};
+        });
+        return std::pair{outcomes, errors};
+    };
+    const auto [reference, reference_errors] = job(2, tmp.path / "reference", std::nullopt);
+    rethrow_first(reference_errors);
+    for (int resume_ranks : {2, 1}) {
+        CAPTURE(resume_ranks);
+        const auto dir = tmp.path / ("resume-at-" + std::to_string(resume_ranks));
+        const auto [crashed, crash_errors] = job(2, dir, CrashAt{1, 2});
+        for (const auto& e : crash_errors) CHECK(e != nullptr);  // every rank died at that batch
+        REQUIRE(std::filesystem::exists(dir / "backup.npz"));
+        const auto [resumed, errors] = job(resume_ranks, dir, std::nullopt);
+        rethrow_first(errors);
+        for (const Outcome& o : resumed) {
+            CHECK(same_bits(o.weights, reference[0].weights));
+            CHECK(same_bits(o.history, reference[0].history));
+        }
+        CHECK(!std::filesystem::exists(dir / "backup.npz"));
     }
 }
 
