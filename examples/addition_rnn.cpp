@@ -25,6 +25,7 @@
 //            0.9964 after 16 and 17, 0.9655 after 20). The twin steps its rate the same way.
 // Run:     build/examples/addition_rnn [--digits 3] [--rnn lstm|gru|simple] [--epochs 20] [--batch-size 32]
 //                                      [--seed 0] [--logdir DIR]    (TensorBoard logs with kernel histograms)
+//                                      [--save-onnx FILE] [--save-predictions FILE.npy]  (validation set, float32 rows)
 //          --digits takes 2, 3 or 4 (the network is a type: one instantiation per choice).
 #include <cstdio>
 #include <cstring>
@@ -37,6 +38,7 @@
 
 #include "addition_rnn.hpp"
 #include "cli.hpp"
+#include "export.hpp"
 
 using namespace ctnn;
 
@@ -90,6 +92,7 @@ template <class Net> int train(const examples::Options& options, const addition:
 
     // 5. Score: loss and per-character accuracy on the 5,000 validation questions.
     const auto score = model.evaluate(data.validation.x, data.validation.y, {.batch_size = batch_size});
+    examples::save_exports(model, options, data.validation.x, batch_size);  // (n, 4 · 12) rows for 3 digits
     std::printf("score = [%.4f, %.4f]\n", score[0], score[1]);
     return 0;
 }
@@ -103,7 +106,9 @@ int main(int argc, char** argv) try {
                                      {"epochs", "20"},
                                      {"batch-size", "32"},
                                      {"seed", "0"},
-                                     {"logdir", ""}});
+                                     {"logdir", ""},
+                                     {"save-onnx", ""},            // FILE: the trained model as ONNX
+                                     {"save-predictions", ""}});  // FILE.npy: predict on the validation set
     const std::size_t digits = options.number("digits");
     const std::string rnn = options.text("rnn");
     if (digits < 2 || digits > 4)

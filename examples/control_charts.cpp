@@ -8,6 +8,7 @@
 // Recipe:  Adam (Keras's defaults), categorical cross-entropy, batch 32, 6,000 training series (the last
 //          10% validate, validation_split = 0.1) and 1,200 test series from another seed.
 // Run:     build/examples/control_charts [--epochs 8] [--batch-size 32] [--seed 0] [--logdir DIR]
+//                                        [--save-onnx FILE] [--save-predictions FILE.npy]  (test set, float32 rows)
 //          Prints the History, then `score = [<test loss>, <test accuracy>]` last. The PyTorch twin
 //          (benchmarks/pytorch_control_charts.py) calibrates the accuracy: see benchmarks/README.md.
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include <ctnn/ctnn.hpp>
 
 #include "cli.hpp"
+#include "export.hpp"
 #include "control_charts.hpp"
 
 using namespace ctnn;
@@ -34,7 +36,8 @@ static_assert(ControlChartNet::param_count == 96 + 1'568 + 6'336 + 198);
 }  // namespace examples
 
 int main(int argc, char** argv) try {
-    const examples::Options options(argc, argv, {{"epochs", "8"}, {"batch-size", "32"}, {"seed", "0"}, {"logdir", ""}});
+    const examples::Options options(argc, argv, {{"epochs", "8"}, {"batch-size", "32"}, {"seed", "0"}, {"logdir", ""},
+                                                 {"save-onnx", ""}, {"save-predictions", ""}});  // test set: FILE.npy
 
     // 1. Data: 1,000 series of each class to train on (fit holds out the last 10%), 200 of each to test,
     //    generated from two different seeds.
@@ -61,6 +64,7 @@ int main(int argc, char** argv) try {
 
     // 4. Test on series the model has never seen.
     const auto score = model.evaluate(test.x, test.y);
+    examples::save_exports(model, options, test.x, options.number("batch-size"));
     std::printf("score = [%.4f, %.4f]\n", score[0], score[1]);
     return 0;
 } catch (const std::exception& e) {

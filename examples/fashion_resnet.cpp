@@ -28,6 +28,7 @@
 //          Default: /usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist).
 //          All 60,000 training images go to fit, which holds out the last 6,000; 10,000 test images.
 // Run:     build/examples/fashion_resnet [--data DIR] [--epochs 12] [--batch-size 128] [--seed 0]
+//                                        [--save-onnx FILE] [--save-predictions FILE.npy]  (test set, float32 rows)
 //                                        [--logdir DIR]    (TensorBoard logs with kernel histograms)
 //          One epoch is 54,000 samples of ~0.19 GFLOP each (forward and backward): minutes on two cores
 //          (measured epochs and accuracies in benchmarks/README.md, "ResNet-20 and ResNet-56"). The first
@@ -42,6 +43,7 @@
 #include <ctnn/datasets/mnist.hpp>
 
 #include "cli.hpp"
+#include "export.hpp"
 #include "fashion_resnet20.hpp"
 
 using namespace ctnn;
@@ -54,7 +56,9 @@ int main(int argc, char** argv) try {
                                      {"epochs", "12"},
                                      {"batch-size", "128"},
                                      {"seed", "0"},
-                                     {"logdir", ""}});
+                                     {"logdir", ""},
+                                     {"save-onnx", ""},            // FILE: the trained model as ONNX
+                                     {"save-predictions", ""}});  // FILE.npy: predict on the test set
 
     // 1. Data: all 60,000 training images (fit takes the last 10% for validation itself), 10,000 test
     //    images; pixels scaled to [0, 1], labels one-hot.
@@ -85,6 +89,7 @@ int main(int argc, char** argv) try {
 
     // 4. Test: loss and accuracy on images the model has never seen.
     const auto score = model.evaluate(data.test.x, data.test.y, {.batch_size = options.number("batch-size")});
+    examples::save_exports(model, options, data.test.x, options.number("batch-size"));
     std::printf("score = [%.4f, %.4f]\n", score[0], score[1]);
     return 0;
 } catch (const std::exception& e) {

@@ -9,6 +9,7 @@
 //          All 60,000 training images go to fit, which holds out the last 6,000; 10,000 test images.
 // Run:     build/examples/mnist_convnet [--data DIR] [--epochs 15] [--batch-size 128] [--seed 0]
 //                                       [--logdir DIR]    (TensorBoard logs with kernel histograms)
+//                                       [--save-onnx FILE] [--save-predictions FILE.npy]  (test set, float32 rows)
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -18,6 +19,7 @@
 #include <ctnn/datasets/mnist.hpp>
 
 #include "cli.hpp"
+#include "export.hpp"
 
 using namespace ctnn;
 
@@ -40,7 +42,9 @@ int main(int argc, char** argv) try {
                                      {"epochs", "15"},
                                      {"batch-size", "128"},
                                      {"seed", "0"},
-                                     {"logdir", ""}});
+                                     {"logdir", ""},
+                                     {"save-onnx", ""},            // FILE: the trained model as ONNX
+                                     {"save-predictions", ""}});  // FILE.npy: predict on the test set
 
     // 1. Data: all 60,000 training images (no validation set taken from the front: fit takes the last
     //    10% itself), 10,000 test images; pixels scaled to [0, 1], labels one-hot.
@@ -67,6 +71,7 @@ int main(int argc, char** argv) try {
 
     // 4. Test: loss and accuracy on images the model has never seen.
     const auto score = model.evaluate(data.test.x, data.test.y, {.batch_size = options.number("batch-size")});
+    examples::save_exports(model, options, data.test.x, options.number("batch-size"));
     std::printf("score = [%.4f, %.4f]\n", score[0], score[1]);
     return 0;
 } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 //          Default: /usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist).
 // Run:     build/examples/mnist_mlp [--data DIR] [--epochs 10] [--batch-size 1000]
 //                                   [--validation-size 5000] [--seed 0]
+//                                   [--save-onnx FILE] [--save-predictions FILE.npy]  (test set, float32 rows)
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include <ctnn/datasets/mnist.hpp>
 
 #include "cli.hpp"
+#include "export.hpp"
 
 using namespace ctnn;
 
@@ -32,7 +34,9 @@ int main(int argc, char** argv) try {
                                      {"epochs", "10"},
                                      {"batch-size", "1000"},
                                      {"validation-size", "5000"},
-                                     {"seed", "0"}});
+                                     {"seed", "0"},
+                                     {"save-onnx", ""},            // FILE: the trained model as ONNX
+                                     {"save-predictions", ""}});  // FILE.npy: predict on the test set
 
     // 1. Data: 55,000 training, 5,000 validation (the first training images, as read_data_sets
     //    did), 10,000 test images; pixels scaled to [0, 1], labels one-hot.
@@ -53,6 +57,7 @@ int main(int argc, char** argv) try {
 
     // 4. Test: loss and accuracy on images the model has never seen.
     const auto score = model.evaluate(data.test.x, data.test.y, {.batch_size = 1000});
+    examples::save_exports(model, options, data.test.x, 1000);
     std::printf("score = [%.4f, %.4f]\n", score[0], score[1]);
     return 0;
 } catch (const std::exception& e) {

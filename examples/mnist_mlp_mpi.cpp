@@ -11,7 +11,7 @@
 // Run:     mpirun -np 2 build/examples/mnist_mlp_mpi [--data DIR] [--epochs 10] [--batch-size 1000]
 //              [--validation-size 5000] [--seed 0] [--save-weights PATH] [--shards 8]
 //              [--reduction deterministic|allreduce|none] [--train-size 0] [--batch-norm 0]
-//              [--verbose 1] [--timing 0]
+//              [--verbose 1] [--timing 0] [--save-onnx FILE] [--save-predictions FILE.npy]
 //          (as root add --allow-run-as-root to mpirun; --oversubscribe for more ranks than cores).
 //          --reduction none is plain fit in one process (mnist_mlp), for comparisons; --train-size N
 //          trains on the first N training images (0: all 55,000); --batch-norm 1 trains the
@@ -33,6 +33,7 @@
 #include <ctnn/distributed/distributed.hpp>
 
 #include "cli.hpp"
+#include "export.hpp"
 
 using namespace ctnn;
 
@@ -113,6 +114,7 @@ void train_and_report(distributed::MpiCommunicator& world, const examples::Optio
     //    (the file is written atomically).
     if (first_rank && !options.text("save-weights").empty()) model.save_weights(options.text("save-weights"));
     if (!first_rank) return;
+    examples::save_exports(model, options, data.test.x, 1000);
     std::cout << "history = " << history << '\n';
     if (options.number("timing") != 0) {
         std::cout << "epoch_seconds = [";
@@ -141,7 +143,9 @@ int main(int argc, char** argv) {
                                          {"train-size", "0"},
                                          {"batch-norm", "0"},
                                          {"verbose", "1"},
-                                         {"timing", "0"}});
+                                         {"timing", "0"},
+                                         {"save-onnx", ""},            // FILE: the trained model as ONNX (rank 0)
+                                         {"save-predictions", ""}});  // FILE.npy: predict on the test set (rank 0)
         const std::optional<GradientReduction> reduction = parse_reduction(options.text("reduction"));
         if (!reduction && world.size() > 1)
             throw std::invalid_argument("--reduction none trains in one process; expected 1 rank, got " +
