@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ctnn/ctnn.hpp>
@@ -89,10 +90,21 @@ struct Crash : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 // Throws at the end of batch `batch` of epoch `epoch`, or at the end of epoch `epoch` (batch npos).
+// Also records, for the first batch its fit runs, how many epochs had begun and the batch index
+// (a resumed epoch begins before the backup: no on_epoch_begin in the resumed fit), and how many
+// epochs began in all.
 struct CrashAt {
     std::optional<std::size_t> epoch{}, batch{};
     std::size_t current = 0;
-    void on_epoch_begin(std::size_t e) { current = e; }
+    std::optional<std::pair<std::size_t, std::size_t>> first_batch{};
+    std::size_t epochs_begun = 0;
+    void on_epoch_begin(std::size_t e) {
+        current = e;
+        ++epochs_begun;
+    }
+    void on_train_batch_begin(std::size_t b) {
+        if (!first_batch) first_batch = {epochs_begun, b};
+    }
     void on_train_batch_end(std::size_t b) {
         if (epoch && batch && *epoch == current && *batch == b) throw Crash("crash");
     }
@@ -105,6 +117,8 @@ struct Outcome {
     History history;
     std::string weights, csv, train_events, validation_events;
     bool crashed = false;
+    std::optional<std::pair<std::size_t, std::size_t>> first_batch{};  // (epochs begun, batch) at the first batch
+    std::size_t epochs_begun = 0;
 };
 
 // One "run of the program": fresh model and callbacks, the same directories.
@@ -127,8 +141,11 @@ Outcome run(const fs::path& dir, callbacks::SaveFrequency freq, CrashAt crash = 
                                 backup, stop, plateau, checkpoint, csv, tensorboard, crash);
     } catch (const Crash&) {
         out.crashed = true;
+        out.first_batch = crash.first_batch;
         return out;
     }
+    out.first_batch = crash.first_batch;
+    out.epochs_begun = crash.epochs_begun;
     model.save_weights(dir / "final.npz");
     out.weights = read_bytes(dir / "final.npz");
     out.csv = read_bytes(dir / "log.csv");
@@ -194,6 +211,32 @@ TEST_CASE("BackupAndRestore: a run interrupted anywhere and started again ends w
         check_same(resumed, reference);
         CHECK(!fs::exists(dir / "backup" / "backup.npz"));
     }
+}
+
+TEST_CASE("BackupAndRestore: a mid-epoch backup that no later backup replaces resumes at the batch after it") {
+    // Every 7 batches (10 per epoch): the last backup before the crash is the one after the 14th
+    // batch, epoch 1's batch 3; the crash at the end of epoch 1's batch 6 comes before the next one
+    // (after epoch 2's batch 0). The resumed fit must continue at epoch 1's batch 4: not re-begin
+    // epoch 1 (a second shuffle), not rerun its batches 0-3, not skip 4-6.
+    testing::TempDir tmp;
+    const Outcome reference = run(tmp.path / "ref", "epoch");
+    REQUIRE(!reference.crashed);
+    const fs::path dir = tmp.path / "run";
+    const Outcome crashed = run(dir, 7, CrashAt{1, 6});
+    REQUIRE(crashed.crashed);
+    CHECK(crashed.first_batch == std::pair<std::size_t, std::size_t>{1, 0});
+    {
+        const StateFile state = io::load_state_npz(dir / "backup" / "backup.npz");
+        const StateReader r(state);
+        CHECK(r.get_int("fit/epoch") == 1);
+        CHECK(r.get_int("fit/step") == 4);
+        CHECK(r.get_int("fit/shuffles") == 2);
+    }
+    const Outcome resumed = run(dir, 7);
+    REQUIRE(!resumed.crashed);
+    CHECK(resumed.first_batch == std::pair<std::size_t, std::size_t>{0, 4});  // batch 4 of the begun epoch 1
+    CHECK(resumed.epochs_begun == epochs - 2);  // epochs 2..5; epoch 1 had begun before the backup
+    check_same(resumed, reference);
 }
 
 TEST_CASE("BackupAndRestore: a damaged backup, one of another network or of other data is refused, untouched") {
