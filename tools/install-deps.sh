@@ -9,8 +9,8 @@ packages=(
   doctest-dev libbenchmark-dev                      # tests, benchmarks
   python3 python3-numpy python3-protobuf protobuf-compiler  # independent decoders used by tests
   python3-onnx                                      # onnx 1.12's checker judges ctnn's ONNX export (tests/onnx)
-  clang-14 libclang-rt-14-dev                       # libFuzzer targets
   clang-19 libomp-19-dev                            # the ISA matrix's second compiler (tools/isa-matrix.sh)
+  libclang-rt-19-dev                                # libFuzzer targets (tests/fuzz/run_fuzz.sh)
   qemu-user                                         # runs an AVX-512 build on an emulated CPU without it (tests/cpu)
   dataset-fashion-mnist                             # the examples' default data (/usr/share/datasets/fashion-mnist)
   # MPI for ctnn/distributed/ (its tests, mnist_mlp_mpi). The Recommends skipped here are Fortran

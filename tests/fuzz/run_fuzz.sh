@@ -6,7 +6,7 @@
 #   --seconds   fuzzing time per target (default 60)
 #   --build-dir where binaries and corpus copies go (default: a fresh temp dir, removed at exit)
 #   FUZZ_ARGS   extra libFuzzer flags, e.g. FUZZ_ARGS="-max_len=65536"
-# Per target: compile with clang++-14 + ASan/UBSan/libFuzzer, replay tests/fuzz/regressions/<target>/*,
+# Per target: compile with clang++-19 + ASan/UBSan/libFuzzer, replay tests/fuzz/regressions/<target>/*,
 # then fuzz a COPY of tests/fuzz/corpus/<target>/ (the repository is never written, except that
 # crash inputs land in tests/fuzz/findings/<target>/, which is gitignored). Exit status 1 on any crash.
 set -euo pipefail
@@ -37,8 +37,9 @@ if [[ ${#targets[@]} -eq 0 ]]; then
 fi
 if [[ ${#targets[@]} -eq 0 ]]; then echo "run_fuzz.sh: no tests/fuzz/fuzz_*.cpp found" >&2; exit 2; fi
 
-cxx=${CXX_FUZZ:-clang++-14}
-command -v "$cxx" >/dev/null || { echo "run_fuzz.sh: $cxx not found (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 2; }
+# clang 19, the ISA matrix's compiler: clang 14 cannot compile the model (fuzz_state's Model::load).
+cxx=${CXX_FUZZ:-clang++-19}
+command -v "$cxx" >/dev/null || { echo "run_fuzz.sh: $cxx not found (apt-get install clang-19 libclang-rt-19-dev)" >&2; exit 2; }
 if [[ -z "$build_dir" ]]; then
     build_dir=$(mktemp -d "${TMPDIR:-/tmp}/ctnn-fuzz.XXXXXX")
     trap 'rm -rf "$build_dir"' EXIT
