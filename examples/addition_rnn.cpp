@@ -26,6 +26,7 @@
 // Run:     build/examples/addition_rnn [--digits 3] [--rnn lstm|gru|simple] [--epochs 20] [--batch-size 32]
 //                                      [--seed 0] [--logdir DIR]    (TensorBoard logs with kernel histograms)
 //                                      [--save-onnx FILE] [--save-predictions FILE.npy]  (validation set, float32 rows)
+//                                      [--backup-dir DIR] (a killed run started again resumes) [--save-weights FILE]
 //          --digits takes 2, 3 or 4 (the network is a type: one instantiation per choice).
 #include <cstdio>
 #include <cstring>
@@ -38,6 +39,7 @@
 
 #include "addition_rnn.hpp"
 #include "cli.hpp"
+#include "backup.hpp"
 #include "export.hpp"
 
 using namespace ctnn;
@@ -69,10 +71,12 @@ template <class Net> int train(const examples::Options& options, const addition:
     const std::size_t slow_from = fit_options.epochs - fit_options.epochs / 3;
     callbacks::LearningRateScheduler schedule([slow_from](std::size_t epoch) { return epoch < slow_from ? 1e-3 : 1e-4; });
     const std::string logdir = options.text("logdir");
+    examples::Backup backup(options);  // --backup-dir: a killed run started again resumes, bit for bit
     const History history =
-        logdir.empty() ? model.fit(data.train.x, data.train.y, fit_options, schedule)
-                       : model.fit(data.train.x, data.train.y, fit_options, schedule,
+        logdir.empty() ? model.fit(data.train.x, data.train.y, fit_options, schedule, backup)
+                       : model.fit(data.train.x, data.train.y, fit_options, schedule, backup,
                                    callbacks::TensorBoard{{.log_dir = logdir, .histogram_freq = 1}});
+    examples::save_weights(model, options);
     std::cout << "history = " << history << '\n';
 
     // 4. Ten validation questions decoded, as Keras's example prints them: the query read back the right way
@@ -108,7 +112,9 @@ int main(int argc, char** argv) try {
                                      {"seed", "0"},
                                      {"logdir", ""},
                                      {"save-onnx", ""},            // FILE: the trained model as ONNX
-                                     {"save-predictions", ""}});  // FILE.npy: predict on the validation set
+                                     {"save-predictions", ""},     // FILE.npy: predict on the validation set
+                                     {"backup-dir", ""},           // DIR: back up every epoch; a rerun resumes
+                                     {"save-weights", ""}});       // FILE: the trained weights as .npz
     const std::size_t digits = options.number("digits");
     const std::string rnn = options.text("rnn");
     if (digits < 2 || digits > 4)

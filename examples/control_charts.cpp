@@ -9,6 +9,7 @@
 //          10% validate, validation_split = 0.1) and 1,200 test series from another seed.
 // Run:     build/examples/control_charts [--epochs 8] [--batch-size 32] [--seed 0] [--logdir DIR]
 //                                        [--save-onnx FILE] [--save-predictions FILE.npy]  (test set, float32 rows)
+//                                        [--backup-dir DIR] (a killed run started again resumes) [--save-weights FILE]
 //          Prints the History, then `score = [<test loss>, <test accuracy>]` last. The PyTorch twin
 //          (benchmarks/pytorch_control_charts.py) calibrates the accuracy: see benchmarks/README.md.
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include <ctnn/ctnn.hpp>
 
 #include "cli.hpp"
+#include "backup.hpp"
 #include "export.hpp"
 #include "control_charts.hpp"
 
@@ -37,7 +39,8 @@ static_assert(ControlChartNet::param_count == 96 + 1'568 + 6'336 + 198);
 
 int main(int argc, char** argv) try {
     const examples::Options options(argc, argv, {{"epochs", "8"}, {"batch-size", "32"}, {"seed", "0"}, {"logdir", ""},
-                                                 {"save-onnx", ""}, {"save-predictions", ""}});  // test set: FILE.npy
+                                                 {"save-onnx", ""}, {"save-predictions", ""},  // test set: FILE.npy
+                                                 {"backup-dir", ""}, {"save-weights", ""}});
 
     // 1. Data: 1,000 series of each class to train on (fit holds out the last 10%), 200 of each to test,
     //    generated from two different seeds.
@@ -57,9 +60,11 @@ int main(int argc, char** argv) try {
                                  .validation_split = 0.1,
                                  .seed = seed};
     const std::string logdir = options.text("logdir");
-    const History history = logdir.empty() ? model.fit(train.x, train.y, fit_options)
-                                           : model.fit(train.x, train.y, fit_options,
+    examples::Backup backup(options);  // --backup-dir: a killed run started again resumes, bit for bit
+    const History history = logdir.empty() ? model.fit(train.x, train.y, fit_options, backup)
+                                           : model.fit(train.x, train.y, fit_options, backup,
                                                        callbacks::TensorBoard{{.log_dir = logdir, .histogram_freq = 1}});
+    examples::save_weights(model, options);
     std::cout << "history = " << history << '\n';
 
     // 4. Test on series the model has never seen.

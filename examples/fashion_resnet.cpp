@@ -30,6 +30,7 @@
 // Run:     build/examples/fashion_resnet [--data DIR] [--epochs 12] [--batch-size 128] [--seed 0]
 //                                        [--save-onnx FILE] [--save-predictions FILE.npy]  (test set, float32 rows)
 //                                        [--logdir DIR]    (TensorBoard logs with kernel histograms)
+//                                        [--backup-dir DIR] (a killed run started again resumes) [--save-weights FILE]
 //          One epoch is 54,000 samples of ~0.19 GFLOP each (forward and backward): minutes on two cores
 //          (measured epochs and accuracies in benchmarks/README.md, "ResNet-20 and ResNet-56"). The first
 //          epochs validate far below their training accuracy, in PyTorch too: BatchNormalization's moving
@@ -43,6 +44,7 @@
 #include <ctnn/datasets/mnist.hpp>
 
 #include "cli.hpp"
+#include "backup.hpp"
 #include "export.hpp"
 #include "fashion_resnet20.hpp"
 
@@ -58,7 +60,9 @@ int main(int argc, char** argv) try {
                                      {"seed", "0"},
                                      {"logdir", ""},
                                      {"save-onnx", ""},            // FILE: the trained model as ONNX
-                                     {"save-predictions", ""}});  // FILE.npy: predict on the test set
+                                     {"save-predictions", ""},     // FILE.npy: predict on the test set
+                                     {"backup-dir", ""},           // DIR: back up every epoch; a rerun resumes
+                                     {"save-weights", ""}});       // FILE: the trained weights as .npz
 
     // 1. Data: all 60,000 training images (fit takes the last 10% for validation itself), 10,000 test
     //    images; pixels scaled to [0, 1], labels one-hot.
@@ -81,10 +85,12 @@ int main(int argc, char** argv) try {
     const std::size_t slow_from = fit_options.epochs - fit_options.epochs / 3;  // the last third, rounded down
     callbacks::LearningRateScheduler schedule([slow_from](std::size_t epoch) { return epoch < slow_from ? 1e-3 : 1e-4; });
     const std::string logdir = options.text("logdir");
+    examples::Backup backup(options);  // --backup-dir: a killed run started again resumes, bit for bit
     const History history =
-        logdir.empty() ? model.fit(data.train.x, data.train.y, fit_options, schedule)
-                       : model.fit(data.train.x, data.train.y, fit_options, schedule,
+        logdir.empty() ? model.fit(data.train.x, data.train.y, fit_options, schedule, backup)
+                       : model.fit(data.train.x, data.train.y, fit_options, schedule, backup,
                                    callbacks::TensorBoard{{.log_dir = logdir, .histogram_freq = 1}});
+    examples::save_weights(model, options);
     std::cout << "history = " << history << '\n';
 
     // 4. Test: loss and accuracy on images the model has never seen.

@@ -10,6 +10,7 @@
 // Run:     build/examples/mnist_convnet [--data DIR] [--epochs 15] [--batch-size 128] [--seed 0]
 //                                       [--logdir DIR]    (TensorBoard logs with kernel histograms)
 //                                       [--save-onnx FILE] [--save-predictions FILE.npy]  (test set, float32 rows)
+//                                       [--backup-dir DIR] (a killed run started again resumes) [--save-weights FILE]
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -19,6 +20,7 @@
 #include <ctnn/datasets/mnist.hpp>
 
 #include "cli.hpp"
+#include "backup.hpp"
 #include "export.hpp"
 
 using namespace ctnn;
@@ -44,7 +46,9 @@ int main(int argc, char** argv) try {
                                      {"seed", "0"},
                                      {"logdir", ""},
                                      {"save-onnx", ""},            // FILE: the trained model as ONNX
-                                     {"save-predictions", ""}});  // FILE.npy: predict on the test set
+                                     {"save-predictions", ""},     // FILE.npy: predict on the test set
+                                     {"backup-dir", ""},           // DIR: back up every epoch; a rerun resumes
+                                     {"save-weights", ""}});       // FILE: the trained weights as .npz
 
     // 1. Data: all 60,000 training images (no validation set taken from the front: fit takes the last
     //    10% itself), 10,000 test images; pixels scaled to [0, 1], labels one-hot.
@@ -63,10 +67,12 @@ int main(int argc, char** argv) try {
                                  .validation_split = 0.1,
                                  .seed = options.number("seed")};
     const std::string logdir = options.text("logdir");
+    examples::Backup backup(options);  // --backup-dir: a killed run started again resumes, bit for bit
     const History history =
-        logdir.empty() ? model.fit(data.train.x, data.train.y, fit_options)
-                       : model.fit(data.train.x, data.train.y, fit_options,
+        logdir.empty() ? model.fit(data.train.x, data.train.y, fit_options, backup)
+                       : model.fit(data.train.x, data.train.y, fit_options, backup,
                                    callbacks::TensorBoard{{.log_dir = logdir, .histogram_freq = 1}});
+    examples::save_weights(model, options);
     std::cout << "history = " << history << '\n';
 
     // 4. Test: loss and accuracy on images the model has never seen.

@@ -7,6 +7,7 @@
 // Run:     build/examples/mnist_mlp [--data DIR] [--epochs 10] [--batch-size 1000]
 //                                   [--validation-size 5000] [--seed 0]
 //                                   [--save-onnx FILE] [--save-predictions FILE.npy]  (test set, float32 rows)
+//                                   [--backup-dir DIR] (a killed run started again resumes) [--save-weights FILE]
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include <ctnn/datasets/mnist.hpp>
 
 #include "cli.hpp"
+#include "backup.hpp"
 #include "export.hpp"
 
 using namespace ctnn;
@@ -36,7 +38,9 @@ int main(int argc, char** argv) try {
                                      {"validation-size", "5000"},
                                      {"seed", "0"},
                                      {"save-onnx", ""},            // FILE: the trained model as ONNX
-                                     {"save-predictions", ""}});  // FILE.npy: predict on the test set
+                                     {"save-predictions", ""},     // FILE.npy: predict on the test set
+                                     {"backup-dir", ""},           // DIR: back up every epoch; a rerun resumes
+                                     {"save-weights", ""}});       // FILE: the trained weights as .npz
 
     // 1. Data: 55,000 training, 5,000 validation (the first training images, as read_data_sets
     //    did), 10,000 test images; pixels scaled to [0, 1], labels one-hot.
@@ -48,11 +52,15 @@ int main(int argc, char** argv) try {
     model.summary();
 
     // 3. Train: batches of 1000, reshuffled every epoch, validated on the held-out 5,000 images.
+    //    With --backup-dir, a run killed and started again resumes where it stopped, bit for bit.
+    examples::Backup backup(options);
     const History history = model.fit(data.train.x, data.train.y,
                                       {.epochs = options.number("epochs"),
                                        .batch_size = options.number("batch-size"),
                                        .validation_data = {data.validation.x, data.validation.y},
-                                       .seed = options.number("seed")});
+                                       .seed = options.number("seed")},
+                                      backup);
+    examples::save_weights(model, options);
     std::cout << "history = " << history << '\n';
 
     // 4. Test: loss and accuracy on images the model has never seen.

@@ -12,6 +12,7 @@
 //              [--validation-size 5000] [--seed 0] [--save-weights PATH] [--shards 8]
 //              [--reduction deterministic|allreduce|none] [--train-size 0] [--batch-norm 0]
 //              [--verbose 1] [--timing 0] [--save-onnx FILE] [--save-predictions FILE.npy]
+//              [--backup-dir DIR]  (a killed job started again, at any number of ranks, resumes)
 //          (as root add --allow-run-as-root to mpirun; --oversubscribe for more ranks than cores).
 //          --reduction none is plain fit in one process (mnist_mlp), for comparisons; --train-size N
 //          trains on the first N training images (0: all 55,000); --batch-norm 1 trains the
@@ -33,6 +34,7 @@
 #include <ctnn/distributed/distributed.hpp>
 
 #include "cli.hpp"
+#include "backup.hpp"
 #include "export.hpp"
 
 using namespace ctnn;
@@ -98,6 +100,7 @@ void train_and_report(distributed::MpiCommunicator& world, const examples::Optio
                                      .shards = options.number("shards"),
                                      .reduction = reduction.value_or(GradientReduction::deterministic)};
     EpochTimer timer;
+    examples::Backup backup(options);  // rank 0 writes DIR/backup.npz, every rank restores it
     const History history = model.fit(data.train.x, data.train.y,
                                       {.epochs = options.number("epochs"),
                                        .batch_size = options.number("batch-size"),
@@ -105,7 +108,7 @@ void train_and_report(distributed::MpiCommunicator& world, const examples::Optio
                                        .verbose = static_cast<int>(options.number("verbose")),
                                        .seed = options.number("seed"),
                                        .data_parallel = data_parallel},
-                                      timer);
+                                      timer, backup);
 
     // 4. Test: each rank scores its part of the test images; every rank gets the global score.
     const auto score = model.evaluate(data.test.x, data.test.y, {.batch_size = 1000, .data_parallel = data_parallel});
@@ -138,6 +141,7 @@ int main(int argc, char** argv) {
                                          {"validation-size", "5000"},
                                          {"seed", "0"},
                                          {"save-weights", ""},
+                                         {"backup-dir", ""},
                                          {"shards", "8"},
                                          {"reduction", "deterministic"},
                                          {"train-size", "0"},
