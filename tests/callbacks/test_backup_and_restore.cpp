@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -274,6 +275,22 @@ TEST_CASE("BackupAndRestore: a damaged backup, one of another network or of othe
     SUBCASE("another optimizer") {
         auto model = compile<BackupNet>(optimizers::RMSprop{}, losses::CategoricalCrossentropy{}, metrics::Accuracy{});
         refused(model, data, "another optimizer");
+    }
+    SUBCASE("an epoch past this fit's epochs (a crafted file: the shuffle replay would run for ever)") {
+        auto model = compile<BackupNet>(optimizers::Adam{}, losses::CategoricalCrossentropy{}, metrics::Accuracy{});
+        StateFile state = io::load_state_npz(path);
+        std::vector<StateArray> arrays = state.arrays;
+        for (StateArray& a : arrays)
+            if (a.name == "fit/epoch" || a.name == "fit/shuffles") {
+                const std::int64_t huge = std::int64_t{1} << 40;
+                std::memcpy(a.data.data(), &huge, sizeof huge);
+            } else if (a.name == "fit/step") {
+                const std::int64_t zero = 0;
+                std::memcpy(a.data.data(), &zero, sizeof zero);
+            }
+        io::save_state_npz(path, arrays);
+        refused(model, data, "past this fit's 6 epochs");
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << good;
     }
     SUBCASE("damaged: a flipped byte, a cut file") {
         auto model = compile<BackupNet>(optimizers::Adam{}, losses::CategoricalCrossentropy{}, metrics::Accuracy{});

@@ -655,6 +655,11 @@ private:
         if (st.shuffle != run.shuffle)
             refuse(std::string("was saved by a fit with shuffle = ") + (st.shuffle ? "true" : "false") + "; this fit has " +
                    (run.shuffle ? "true" : "false"));
+        // Bounds the replay below (fit/shuffles shuffles of the whole order): a state's epoch comes
+        // from the file, and a fit started again with its command line never has fewer epochs.
+        if (st.epoch > run.epochs)
+            refuse("holds epoch " + std::to_string(st.epoch) + ", past this fit's " + std::to_string(run.epochs) +
+                   " epochs; resume with at least as many epochs as the run that saved it");
         if (st.callback_types != run.callback_types)
             refuse("was saved by a fit with other callbacks:\n" + st.callback_types + "this fit has:\n" + run.callback_types);
         if (st.step > run.steps || (st.step > 0 && st.epoch >= st.epochs))
