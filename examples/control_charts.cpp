@@ -26,16 +26,16 @@
 
 using namespace ctnn;
 
-namespace examples {
-struct ControlChartNet : Sequential<Input<control_charts::steps, 1>,
+namespace charts = examples::control_charts;
+
+struct ControlChartNet : Sequential<Input<charts::steps, 1>,
                                     Conv1D<16, 5, Relu, Padding1D::causal>,
                                     MaxPooling1D<2>,
                                     Conv1D<32, 3, Relu, Padding1D::same>,
                                     GRU<32>,
-                                    Dense<32, control_charts::classes, Softmax>> {};
+                                    Dense<32, charts::classes, Softmax>> {};
 // Conv1D 5·1·16 + 16 = 96 and 3·16·32 + 32 = 1,568; GRU 3·(32·(32 + 32) + 2·32) = 6,336; Dense 198.
 static_assert(ControlChartNet::param_count == 96 + 1'568 + 6'336 + 198);
-}  // namespace examples
 
 int main(int argc, char** argv) try {
     const examples::Options options(argc, argv, {{"epochs", "8"}, {"batch-size", "32"}, {"seed", "0"}, {"logdir", ""},
@@ -45,11 +45,11 @@ int main(int argc, char** argv) try {
     // 1. Data: 1,000 series of each class to train on (fit holds out the last 10%), 200 of each to test,
     //    generated from two different seeds.
     const std::uint64_t seed = options.number("seed");
-    const auto train = examples::control_charts::generate(1000, 2 * seed + 1);
-    const auto test = examples::control_charts::generate(200, 2 * seed + 2);
+    const auto train = charts::generate(1000, 2 * seed + 1);
+    const auto test = charts::generate(200, 2 * seed + 2);
 
     // 2. Model.
-    auto model = compile<examples::ControlChartNet>(optimizers::Adam{}, losses::CategoricalCrossentropy{},
+    auto model = compile<ControlChartNet>(optimizers::Adam{}, losses::CategoricalCrossentropy{},
                                                     metrics::Accuracy{});
     model.initialize(seed);
     model.summary();
