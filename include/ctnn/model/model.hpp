@@ -10,6 +10,10 @@
 // Data-parallel (FitOptions::data_parallel): every rank holds the whole network and data set, and
 // computes its shards of each global batch; see train_step_data_parallel for why the bits do not
 // depend on the number of ranks.
+//
+// The class in order: public fit / evaluate / predict and weights; the training state that save,
+// load and BackupAndRestore read and write (FitRun … flush_saves, arrays named in
+// core/training_state.hpp); one training step; data parallelism; evaluation; argument checks.
 #pragma once
 
 #include <algorithm>
